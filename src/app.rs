@@ -1,0 +1,277 @@
+//! The pipeline in one place: command line → spec → operation → input → request → transport →
+//! output. Each step lives in its own module; this one only wires them and maps the outcome
+//! to an exit code.
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use crate::cli::{self, Options};
+use crate::command;
+use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
+use crate::input::{body, params};
+use crate::listing;
+use crate::output::{self, json_fmt::Layout, Settings, BROKEN_PIPE};
+use crate::request::{self, Token};
+use crate::secret::Secret;
+use crate::spec::{self, index, LoadedApi};
+use crate::term::{self, Terminal};
+use crate::transport;
+
+/// The process's surroundings, so the pipeline can be driven without a real terminal.
+pub struct Env<'a> {
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    pub stdin: &'a mut dyn Read,
+    pub terminal: Terminal,
+    pub var: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Runs the CLI with `args` (including the program name) and returns the exit code.
+pub fn run(args: Vec<OsString>, env: &mut Env<'_>) -> u8 {
+    match execute(&args, env) {
+        Ok(code) => code,
+        Err(error) if error.message == BROKEN_PIPE => exit::OK,
+        Err(error) => {
+            let _ = writeln!(env.stderr, "{error}");
+            error.kind.exit_code()
+        }
+    }
+}
+
+fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    let invocation = cli::prescan(args.get(1..).unwrap_or_default());
+    let Some(api_name) = invocation.api.clone() else {
+        return root(args, env);
+    };
+    if api_name == "help" {
+        return print_root_help(env);
+    }
+    let loaded = spec::load(
+        &api_name,
+        invocation.definition.as_deref(),
+        &transport::fetch_text,
+    )?;
+    let operation = match &invocation.operation {
+        Some(name) => Some(find_operation(&loaded, name)?),
+        None => None,
+    };
+    let listing_help =
+        (invocation.help && operation.is_none()).then(|| listing::operations(&loaded.api));
+    let tree = command::tree(&loaded.api, operation.as_ref(), listing_help);
+    let matches = match tree.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(clap_error) => return clap_outcome(clap_error, env),
+    };
+    let innermost = cli::innermost(&matches);
+    let options = Options::from_matches(innermost);
+    match operation {
+        None => {
+            env.stdout
+                .write_all(listing::operations(&loaded.api).as_bytes())
+                .map_err(output::io_error)?;
+            Ok(exit::OK)
+        }
+        Some(op) => {
+            let positionals = command::positional_values(&op, innermost);
+            call(&loaded, &op, &positionals, &options, env)
+        }
+    }
+}
+
+fn root(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    // No API named: let clap handle --version and flag errors, else show the overview.
+    match cli::root_command().try_get_matches_from(args) {
+        Err(clap_error) if clap_error.kind() != clap::error::ErrorKind::DisplayHelp => {
+            clap_outcome(clap_error, env)
+        }
+        _ => print_root_help(env),
+    }
+}
+
+fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
+    let help = cli::root_command()
+        .override_usage("epilot <api> [<operation>] [path values...] [flags]")
+        .after_help(listing::apis())
+        .render_help();
+    write!(env.stdout, "{help}").map_err(output::io_error)?;
+    Ok(exit::OK)
+}
+
+fn clap_outcome(error: clap::Error, env: &mut Env<'_>) -> Result<u8> {
+    use clap::error::ErrorKind as K;
+    let rendered = error.render().to_string();
+    match error.kind() {
+        K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => {
+            env.stdout
+                .write_all(rendered.as_bytes())
+                .map_err(output::io_error)?;
+            Ok(exit::OK)
+        }
+        _ => {
+            env.stderr
+                .write_all(rendered.as_bytes())
+                .map_err(output::io_error)?;
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
+    let entry = loaded.api.find(name).ok_or_else(|| {
+        let hint = did_you_mean(name, loaded.api.operation_names())
+            .map(|h| format!("{h} "))
+            .unwrap_or_default();
+        Error::usage(format!(
+            "the {} API has no operation `{name}`",
+            loaded.api.name
+        ))
+        .with_help(format!(
+            "{hint}run `epilot {}` to list its operations",
+            loaded.api.name
+        ))
+    })?;
+    index::resolve_operation(&loaded.document, entry)
+}
+
+fn warn_unavailable(options: &Options, env: &mut Env<'_>) {
+    let pending = [
+        (options.profile.is_some(), "--profile", "profiles"),
+        (options.guided, "--guided", "guided prompts"),
+    ];
+    for (used, flag, what) in pending {
+        if used {
+            let _ = writeln!(
+                env.stderr,
+                "warning: {flag} is accepted but {what} are not available yet; ignoring it"
+            );
+        }
+    }
+}
+
+fn call(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    positionals: &[String],
+    options: &Options,
+    env: &mut Env<'_>,
+) -> Result<u8> {
+    warn_unavailable(options, env);
+    let values = params::collect(op, positionals, &options.params)?;
+    params::check_required(op, &values)?;
+    let body = body::collect(
+        op,
+        options.data.as_deref(),
+        &options.form,
+        body::Stdin {
+            is_terminal: env.terminal.stdin,
+            reader: env.stdin,
+        },
+    )?;
+    if body.is_some() && op.body.is_none() {
+        let _ = writeln!(
+            env.stderr,
+            "warning: `{}` declares no request body; sending the given one anyway",
+            op.entry.name
+        );
+    }
+    let token = match &options.token {
+        Some(t) if !t.is_empty() => Some(Token {
+            value: Secret::from(t.clone()),
+            explicit: true,
+        }),
+        _ => (env.var)("EPILOT_TOKEN")
+            .filter(|t| !t.is_empty())
+            .map(|t| Token {
+                value: Secret::from(t),
+                explicit: false,
+            }),
+    };
+    let servers = if op.servers.is_empty() {
+        &loaded.api.servers
+    } else {
+        &op.servers
+    };
+    let base_url = request::base_url(servers, options.server.as_deref(), &loaded.origin)?;
+    let prepared = request::build(request::Plan {
+        op,
+        values: &values,
+        body,
+        base_url: &base_url,
+        token: token.as_ref(),
+        headers: &options.headers,
+    })?;
+
+    if op.auth == spec::Auth::Bearer && prepared.header("authorization").is_none() {
+        let _ = writeln!(
+            env.stderr,
+            "warning: `{}` expects a bearer token and none was given; pass --token or set EPILOT_TOKEN",
+            op.entry.name
+        );
+    }
+    if options.dry_run {
+        output::write_dry_run(env.stdout, &prepared).map_err(output::io_error)?;
+        return Ok(exit::OK);
+    }
+    if options.verbose {
+        output::write_request_trace(env.stderr, &prepared).map_err(output::io_error)?;
+    }
+    let timeout = options
+        .timeout
+        .map(Duration::from_secs_f64)
+        .unwrap_or(transport::DEFAULT_TIMEOUT);
+    let response = transport::send(&prepared, timeout)?;
+    if options.include || options.verbose {
+        output::write_response_head(env.stderr, &response).map_err(output::io_error)?;
+    }
+    let settings = Settings {
+        layout: if options.json {
+            Layout::Compact
+        } else {
+            Layout::Pretty
+        },
+        colour: term::use_colour(
+            options.color,
+            env.terminal.stdout,
+            (env.var)("NO_COLOR").as_deref(),
+        ),
+        include: options.include,
+        verbose: options.verbose,
+        jsonata: options.jsonata.clone(),
+        output_file: options.output.clone(),
+        stdout_is_terminal: env.terminal.stdout,
+    };
+    output::write_body(env.stdout, env.stderr, &response, &settings)?;
+    env.stdout.flush().map_err(output::io_error)?;
+    if response.status >= 400 {
+        let _ = writeln!(env.stderr, "error: {}", output::status_summary(&response));
+        return Ok(exit::HTTP_ERROR);
+    }
+    Ok(exit::OK)
+}
+
+/// Runs with the real process surroundings.
+pub fn main() -> u8 {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let stdin = io::stdin();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = stderr.lock();
+    let mut input = stdin.lock();
+    let var = |name: &str| std::env::var(name).ok();
+    let mut env = Env {
+        stdout: &mut out,
+        stderr: &mut err,
+        stdin: &mut input,
+        terminal: Terminal::detect(),
+        var: &var,
+    };
+    let code = run(std::env::args_os().collect(), &mut env);
+    match out.flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe && code == exit::OK => {
+            let _ = writeln!(io::stderr(), "error: cannot write output: {e}");
+            ErrorKind::Usage.exit_code()
+        }
+        _ => code,
+    }
+}

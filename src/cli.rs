@@ -1,0 +1,341 @@
+//! The command line as data: the flags every command shares, a first pass that finds the API,
+//! operation and `--definition` before any spec is loaded, and [`Options`], the parsed flags
+//! with no I/O done yet.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+/// Flags shared by every command. `global(true)` lets them appear before or after the API
+/// and operation names.
+pub fn global_args() -> Vec<Arg> {
+    let text = |id: &'static str| Arg::new(id).global(true).action(ArgAction::Set);
+    let many = |id: &'static str| Arg::new(id).global(true).action(ArgAction::Append);
+    let switch = |id: &'static str| Arg::new(id).global(true).action(ArgAction::SetTrue);
+    vec![
+        many("param")
+            .short('p')
+            .long("param")
+            .value_name("KEY=VALUE")
+            .help("Set a named parameter (repeat a key to build an array)"),
+        text("data")
+            .short('d')
+            .long("data")
+            .value_name("JSON|@FILE|@-")
+            .help("Request body: JSON text, @file, or @- for stdin"),
+        many("form")
+            .short('F')
+            .long("form")
+            .value_name("NAME=VALUE|NAME=@FILE")
+            .help("A form field for multipart or urlencoded bodies"),
+        many("header")
+            .short('H')
+            .long("header")
+            .value_name("KEY: VALUE")
+            .help("Custom request header (repeatable)"),
+        text("token")
+            .short('t')
+            .long("token")
+            .value_name("TOKEN")
+            .help("Bearer token for authentication [env: EPILOT_TOKEN]"),
+        text("profile")
+            .long("profile")
+            .value_name("NAME")
+            .help("Use a named profile"),
+        text("server")
+            .short('s')
+            .long("server")
+            .value_name("URL")
+            .help("Override server base URL"),
+        switch("include")
+            .short('i')
+            .long("include")
+            .help("Include the status line and response headers (on stderr)"),
+        switch("json")
+            .long("json")
+            .help("Output raw JSON on one line (no formatting)"),
+        switch("verbose")
+            .short('v')
+            .long("verbose")
+            .help("Show the request (token masked) and response headers on stderr"),
+        text("jsonata")
+            .long("jsonata")
+            .value_name("EXPR")
+            .help("JSONata expression to transform the response"),
+        text("definition")
+            .long("definition")
+            .value_name("FILE|URL")
+            .help("Use this OpenAPI document (JSON or YAML) instead of the bundled one"),
+        switch("guided")
+            .long("guided")
+            .help("Prompt for all parameters interactively"),
+        switch("no-interactive")
+            .long("no-interactive")
+            .help("Disable interactive prompts"),
+        switch("dry-run")
+            .long("dry-run")
+            .help("Print the request and a curl command; send nothing"),
+        text("output")
+            .short('o')
+            .long("output")
+            .value_name("FILE")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Write the response body to FILE"),
+        text("color")
+            .long("color")
+            .value_name("WHEN")
+            .value_parser(["auto", "always", "never"])
+            .default_value("auto")
+            .help("Colour output: auto, always or never [env: NO_COLOR]"),
+        text("timeout")
+            .long("timeout")
+            .value_name("SECONDS")
+            .value_parser(parse_timeout)
+            .help("Give up when the whole request takes longer (default 30)"),
+    ]
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not a positive number of seconds (e.g. --timeout 10)"
+        )),
+    }
+}
+
+/// The root command with the shared flags and no subcommands.
+pub fn root_command() -> Command {
+    Command::new("epilot")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("A spec-driven command-line client for the epilot APIs")
+        .disable_help_subcommand(true)
+        .args(global_args())
+}
+
+/// What the first pass finds: the words that pick the spec and operation.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The first word that is not a flag or a flag's value (the API or a built-in command).
+    pub api: Option<String>,
+    /// The second such word (the operation).
+    pub operation: Option<String>,
+    pub definition: Option<String>,
+    pub help: bool,
+}
+
+/// Scans `args` (without the program name) for the API and operation names and
+/// `--definition`, skipping the values of flags that take one. Flags are known from
+/// [`global_args`], so the two passes never disagree about which flags take values.
+pub fn prescan(args: &[OsString]) -> Invocation {
+    let flags = global_args();
+    let takes_value_long = |name: &str| {
+        flags
+            .iter()
+            .any(|a| a.get_long() == Some(name) && a.get_action().takes_values())
+    };
+    let takes_value_short = |c: char| {
+        flags
+            .iter()
+            .any(|a| a.get_short() == Some(c) && a.get_action().takes_values())
+    };
+    let mut found = Invocation::default();
+    let mut words: Vec<String> = Vec::new();
+    let mut iter = args.iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            words.extend(iter.by_ref());
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            if name == "help" {
+                found.help = true;
+            }
+            if takes_value_long(name) {
+                let value = inline.or_else(|| iter.next());
+                if name == "definition" {
+                    found.definition = value;
+                }
+            }
+        } else if arg.len() > 1 && arg.starts_with('-') {
+            // A cluster of short flags: the first that takes a value consumes the rest or the next word.
+            for (i, c) in arg.char_indices().skip(1) {
+                if c == 'h' {
+                    found.help = true;
+                }
+                if takes_value_short(c) {
+                    if i + c.len_utf8() == arg.len() {
+                        iter.next();
+                    }
+                    break;
+                }
+            }
+        } else {
+            words.push(arg);
+        }
+    }
+    let mut words = words.into_iter();
+    found.api = words.next();
+    found.operation = words.next();
+    found
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The parsed flags, as close to the command line as possible; nothing is read or derived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub params: Vec<String>,
+    pub data: Option<String>,
+    pub form: Vec<String>,
+    pub headers: Vec<String>,
+    pub token: Option<String>,
+    pub profile: Option<String>,
+    pub server: Option<String>,
+    pub include: bool,
+    pub json: bool,
+    pub verbose: bool,
+    pub jsonata: Option<String>,
+    pub definition: Option<String>,
+    pub guided: bool,
+    pub no_interactive: bool,
+    pub dry_run: bool,
+    pub output: Option<PathBuf>,
+    pub color: ColorWhen,
+    pub timeout: Option<f64>,
+}
+
+impl Options {
+    pub fn from_matches(m: &ArgMatches) -> Options {
+        let list = |id: &str| {
+            m.get_many::<String>(id)
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default()
+        };
+        let text = |id: &str| m.get_one::<String>(id).cloned();
+        let flag = |id: &str| m.get_flag(id);
+        Options {
+            params: list("param"),
+            data: text("data"),
+            form: list("form"),
+            headers: list("header"),
+            token: text("token"),
+            profile: text("profile"),
+            server: text("server"),
+            include: flag("include"),
+            json: flag("json"),
+            verbose: flag("verbose"),
+            jsonata: text("jsonata"),
+            definition: text("definition"),
+            guided: flag("guided"),
+            no_interactive: flag("no-interactive"),
+            dry_run: flag("dry-run"),
+            output: m.get_one::<PathBuf>("output").cloned(),
+            color: match m.get_one::<String>("color").map(String::as_str) {
+                Some("always") => ColorWhen::Always,
+                Some("never") => ColorWhen::Never,
+                _ => ColorWhen::Auto,
+            },
+            timeout: m.get_one::<f64>("timeout").copied(),
+        }
+    }
+}
+
+/// The matches of the innermost subcommand, where global flags and positionals end up.
+pub fn innermost(matches: &ArgMatches) -> &ArgMatches {
+    let mut current = matches;
+    while let Some((_, sub)) = current.subcommand() {
+        current = sub;
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(line: &str) -> Invocation {
+        let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+        prescan(&args)
+    }
+
+    #[test]
+    fn finds_api_and_operation_around_flags() {
+        let found = scan("-p id=1 user --jsonata email getUserV2 123");
+        assert_eq!(found.api.as_deref(), Some("user"));
+        assert_eq!(found.operation.as_deref(), Some("getUserV2"));
+    }
+
+    #[test]
+    fn finds_definition_in_both_spellings() {
+        assert_eq!(
+            scan("pets listPets --definition ./p.yaml")
+                .definition
+                .as_deref(),
+            Some("./p.yaml")
+        );
+        assert_eq!(
+            scan("--definition=x.json pets").definition.as_deref(),
+            Some("x.json")
+        );
+        assert_eq!(
+            scan("--definition=x.json pets").api.as_deref(),
+            Some("pets")
+        );
+    }
+
+    #[test]
+    fn short_flag_values_are_skipped_attached_or_not() {
+        let found = scan("-vH X:1 user -pid=3 getUser");
+        assert_eq!(found.api.as_deref(), Some("user"));
+        assert_eq!(found.operation.as_deref(), Some("getUser"));
+    }
+
+    #[test]
+    fn help_is_noticed() {
+        assert!(scan("user getUser --help").help);
+        assert!(scan("-h").help);
+        assert!(!scan("user").help);
+    }
+
+    #[test]
+    fn every_flag_of_the_reference_exists() {
+        let cmd = root_command();
+        for long in [
+            "param",
+            "data",
+            "header",
+            "token",
+            "profile",
+            "server",
+            "include",
+            "json",
+            "verbose",
+            "jsonata",
+            "definition",
+            "guided",
+            "no-interactive",
+        ] {
+            assert!(
+                cmd.get_arguments().any(|a| a.get_long() == Some(long)),
+                "--{long}"
+            );
+        }
+        for short in ['p', 'd', 'H', 't', 's', 'i', 'v'] {
+            assert!(
+                cmd.get_arguments().any(|a| a.get_short() == Some(short)),
+                "-{short}"
+            );
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Failure kinds and the exit codes they map to.
+//!
+//! Every failure the user can cause or meet is an [`Error`] with a kind (which decides the
+//! exit code), a one-line message that names what is wrong, and an optional `help:` line that
+//! says how to fix it. Nothing below `app` prints errors itself.
+
+use std::fmt;
+
+/// What kind of failure happened; decides the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad command line or input; nothing was sent.
+    Usage,
+    /// The connection, TLS handshake or a timeout failed.
+    Network,
+    /// The OpenAPI document could not be read or understood.
+    Spec,
+    /// The user interrupted a prompt or a request.
+    Interrupted,
+}
+
+impl ErrorKind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Usage => exit::USAGE,
+            ErrorKind::Network => exit::NETWORK,
+            ErrorKind::Spec => exit::SPEC,
+            ErrorKind::Interrupted => exit::INTERRUPTED,
+        }
+    }
+}
+
+/// The exit codes, as documented in the README.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// The server answered with a 4xx or 5xx status.
+    pub const HTTP_ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const NETWORK: u8 = 3;
+    pub const SPEC: u8 = 4;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Usage, message)
+    }
+
+    pub fn spec(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Spec, message)
+    }
+
+    pub fn network(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Network, message)
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\nhelp: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The names among `candidates` closest to `wanted`, best first: for "did you mean" hints.
+pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let wanted_lower = wanted.to_lowercase();
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|candidate| {
+            let lower = candidate.to_lowercase();
+            let mut score = strsim::jaro_winkler(&wanted_lower, &lower);
+            if !wanted_lower.is_empty() && lower.contains(&wanted_lower) {
+                score = score.max(0.9);
+            }
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, name)| name).collect()
+}
+
+/// "did you mean `a`, `b`?" or nothing.
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let names = closest(wanted, candidates);
+    if names.is_empty() {
+        return None;
+    }
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    Some(format!("did you mean {}?", quoted.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_and_case_slips() {
+        let ops = ["getUserV2", "getUser", "listUsers", "createGroup"];
+        assert_eq!(closest("getusr", ops)[0], "getUser");
+        assert_eq!(closest("GETUSERV2", ops)[0], "getUserV2");
+        assert!(closest("zzzz", ops).is_empty());
+    }
+
+    #[test]
+    fn display_has_error_and_help_lines() {
+        let e = Error::usage("bad thing").with_help("do this");
+        assert_eq!(e.to_string(), "error: bad thing\nhelp: do this");
+        assert_eq!(e.kind.exit_code(), 2);
+    }
+}

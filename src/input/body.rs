@@ -1,0 +1,219 @@
+//! Where the request body comes from: `-d` text, `-d @file`, `-d @-`, piped stdin, or `-F`
+//! form fields. JSON bodies are checked for syntax here so a typo is caught before sending.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::spec::{is_json_media_type, Operation};
+
+/// A body as the user supplied it, before it is encoded for the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyInput {
+    /// Raw bytes (JSON text, or any other content type, sent as given).
+    Raw(Vec<u8>),
+    /// Fields for multipart or urlencoded bodies.
+    Form(Vec<FormField>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormField {
+    pub name: String,
+    pub value: FormValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormValue {
+    Text(String),
+    File {
+        path: String,
+        file_name: String,
+        contents: Vec<u8>,
+    },
+}
+
+/// Standard input as the body source: whether it is a terminal, and how to read it.
+pub struct Stdin<'a> {
+    pub is_terminal: bool,
+    pub reader: &'a mut dyn Read,
+}
+
+pub fn collect(
+    op: &Operation,
+    data: Option<&str>,
+    form: &[String],
+    stdin: Stdin<'_>,
+) -> Result<Option<BodyInput>> {
+    if data.is_some() && !form.is_empty() {
+        return Err(Error::usage("-d and -F cannot be combined")
+            .with_help("use -d for a JSON or raw body, -F for form fields"));
+    }
+    if !form.is_empty() {
+        return form_fields(form).map(|fields| Some(BodyInput::Form(fields)));
+    }
+    let bytes = match data {
+        Some("@-") => Some(read_stdin(stdin.reader)?),
+        Some(data) if data.starts_with('@') => Some(read_file(&data[1..])?),
+        Some(data) => Some(data.as_bytes().to_vec()),
+        // Piped input is the body, but only for operations that take one; never wait on a terminal.
+        None if op.body.is_some() && !stdin.is_terminal => {
+            Some(read_stdin(stdin.reader)?).filter(|b| !b.iter().all(u8::is_ascii_whitespace))
+        }
+        None => None,
+    };
+    let Some(bytes) = bytes else { return Ok(None) };
+    let is_json = op.body.as_ref().is_none_or(|b| is_json_media_type(&b.content_type));
+    if is_json {
+        check_json(&bytes)?;
+    }
+    Ok(Some(BodyInput::Raw(bytes)))
+}
+
+fn read_stdin(reader: &mut dyn Read) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::usage(format!("cannot read the request body from stdin: {e}")))?;
+    Ok(bytes)
+}
+
+fn read_file(path: &str) -> Result<Vec<u8>> {
+    std::fs::read(Path::new(path)).map_err(|e| {
+        Error::usage(format!("cannot read the request body from `{path}`: {e}"))
+            .with_help("-d @FILE reads a file; -d @- reads stdin; -d '{...}' is the body itself")
+    })
+}
+
+/// A JSON syntax check that reports where the text broke.
+pub fn check_json(bytes: &[u8]) -> Result<()> {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let message = e.to_string();
+            let reason = message
+                .find(" at line ")
+                .map_or(message.as_str(), |at| &message[..at]);
+            Err(Error::usage(format!(
+                "the request body is not valid JSON: {reason} at line {} column {}",
+                e.line(),
+                e.column()
+            ))
+            .with_help("nothing was sent; fix the JSON (strings need double quotes) and try again"))
+        }
+    }
+}
+
+fn form_fields(form: &[String]) -> Result<Vec<FormField>> {
+    form.iter()
+        .map(|field| {
+            let Some((name, value)) = field.split_once('=') else {
+                return Err(
+                    Error::usage(format!("`-F {field}` has no value")).with_help(format!(
+                        "write -F {field}=VALUE, or -F {field}=@FILE to upload a file"
+                    )),
+                );
+            };
+            let value = match value.strip_prefix('@') {
+                Some(path) => FormValue::File {
+                    path: path.to_string(),
+                    file_name: Path::new(path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| path.to_string()),
+                    contents: std::fs::read(path).map_err(|e| {
+                        Error::usage(format!("cannot read `{path}` for -F {name}: {e}"))
+                    })?,
+                },
+                None => FormValue::Text(value.to_string()),
+            };
+            Ok(FormField {
+                name: name.to_string(),
+                value,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::index;
+    use serde_json::json;
+
+    fn op(content_type: Option<&str>) -> Operation {
+        let mut operation = json!({"operationId": "x", "responses": {}});
+        if let Some(ct) = content_type {
+            operation["requestBody"] = json!({"content": {ct: {"schema": {"type": "object"}}}});
+        }
+        let doc = json!({"openapi": "3.0.0", "paths": {"/x": {"post": operation}}});
+        let api = index::index("t", &doc);
+        index::resolve_operation(&doc, &api.operations[0]).unwrap()
+    }
+
+    fn run(
+        op: &Operation,
+        data: Option<&str>,
+        stdin: &str,
+        is_terminal: bool,
+    ) -> Result<Option<BodyInput>> {
+        let mut reader = stdin.as_bytes();
+        collect(
+            op,
+            data,
+            &[],
+            Stdin {
+                is_terminal,
+                reader: &mut reader,
+            },
+        )
+    }
+
+    #[test]
+    fn data_flag_wins_and_is_checked_as_json() {
+        let op = op(Some("application/json"));
+        assert_eq!(
+            run(&op, Some(r#"{"a":1}"#), "", false).unwrap(),
+            Some(BodyInput::Raw(br#"{"a":1}"#.to_vec()))
+        );
+        let err = run(&op, Some("{\"a\":\n 1,}"), "", false).unwrap_err();
+        assert!(err.message.contains("line 2 column 4"), "{}", err.message);
+    }
+
+    #[test]
+    fn piped_stdin_is_the_body_only_when_the_operation_takes_one() {
+        assert_eq!(
+            run(&op(Some("application/json")), None, "[1]", false).unwrap(),
+            Some(BodyInput::Raw(b"[1]".to_vec()))
+        );
+        assert_eq!(run(&op(None), None, "[1]", false).unwrap(), None);
+        assert_eq!(
+            run(&op(Some("application/json")), None, "[1]", true).unwrap(),
+            None,
+            "a terminal is never read"
+        );
+        assert_eq!(
+            run(&op(Some("application/json")), None, " \n", false).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn non_json_content_is_sent_as_given() {
+        let op = op(Some("text/plain"));
+        assert_eq!(
+            run(&op, Some("not json"), "", false).unwrap(),
+            Some(BodyInput::Raw(b"not json".to_vec()))
+        );
+    }
+
+    #[test]
+    fn at_minus_reads_stdin_and_missing_files_are_explained() {
+        let op = op(Some("application/json"));
+        assert_eq!(
+            run(&op, Some("@-"), "{}", true).unwrap(),
+            Some(BodyInput::Raw(b"{}".to_vec()))
+        );
+        let err = run(&op, Some("@/nonexistent/body.json"), "", false).unwrap_err();
+        assert!(err.message.contains("/nonexistent/body.json"));
+    }
+}

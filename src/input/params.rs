@@ -1,0 +1,371 @@
+//! Turns positional values and `-p key=value` pairs into typed parameter values.
+//!
+//! Text stays text unless the schema says otherwise: an id `00123` stays `"00123"`, an integer
+//! parameter becomes a number, and a malformed value is an error naming the parameter, the
+//! type it expects and how to pass it.
+
+use serde_json::{Number, Value};
+
+use crate::error::{did_you_mean, Error, Result};
+use crate::spec::{Location, Operation, Param, Scalar, Shape};
+
+/// One value per parameter of the operation, in the operation's parameter order; `None` for
+/// parameters the user did not give (only what the user set is sent).
+pub type ParamValues = Vec<Option<Value>>;
+
+pub fn collect(op: &Operation, positionals: &[String], pairs: &[String]) -> Result<ParamValues> {
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); op.params.len()];
+    let mut from_positional: Vec<bool> = vec![false; op.params.len()];
+
+    let slots = op.path_params_in_order();
+    if positionals.len() > slots.len() {
+        let extra = &positionals[slots.len()];
+        let message = if slots.is_empty() {
+            format!(
+                "`{}` takes no positional values, but `{extra}` was given",
+                op.entry.name
+            )
+        } else {
+            format!(
+                "`{}` takes {} positional value(s), but `{extra}` was one too many",
+                op.entry.name,
+                slots.len()
+            )
+        };
+        return Err(Error::usage(message).with_help("pass other parameters as -p name=value"));
+    }
+    for (slot, text) in slots.iter().zip(positionals) {
+        let index = index_of(op, slot);
+        texts[index].push(text.clone());
+        from_positional[index] = true;
+    }
+
+    for pair in pairs {
+        let Some((name, text)) = pair.split_once('=') else {
+            return Err(Error::usage(format!("`-p {pair}` has no value"))
+                .with_help(format!("write it as -p {pair}=VALUE")));
+        };
+        let index = find_param(op, name)?;
+        if from_positional[index] {
+            return Err(Error::usage(format!(
+                "parameter `{name}` was given twice: as a positional value and as -p {name}=..."
+            ))
+            .with_help("give it once"));
+        }
+        texts[index].push(text.to_string());
+    }
+
+    op.params
+        .iter()
+        .zip(texts)
+        .map(|(param, texts)| {
+            if texts.is_empty() {
+                Ok(None)
+            } else {
+                typed(param, &texts).map(Some)
+            }
+        })
+        .collect()
+}
+
+fn index_of(op: &Operation, param: &Param) -> usize {
+    op.params
+        .iter()
+        .position(|p| std::ptr::eq(p, param))
+        .expect("param belongs to op")
+}
+
+/// The parameter a `-p` name refers to; path beats query beats header beats cookie when one
+/// name is used in several places.
+fn find_param(op: &Operation, name: &str) -> Result<usize> {
+    let order = [
+        Location::Path,
+        Location::Query,
+        Location::Header,
+        Location::Cookie,
+    ];
+    order
+        .iter()
+        .find_map(|location| {
+            op.params
+                .iter()
+                .position(|p| p.name == name && p.location == *location)
+        })
+        .ok_or_else(|| {
+            let names: Vec<&str> = op.params.iter().map(|p| p.name.as_str()).collect();
+            let known = if names.is_empty() {
+                format!("`{}` has no parameters", op.entry.name)
+            } else {
+                format!("its parameters are: {}", names.join(", "))
+            };
+            let hint = did_you_mean(name, names.iter().copied())
+                .map(|h| format!("{h} "))
+                .unwrap_or_default();
+            Error::usage(format!("`{}` has no parameter `{name}`", op.entry.name))
+                .with_help(format!("{hint}{known}"))
+        })
+}
+
+fn typed(param: &Param, texts: &[String]) -> Result<Value> {
+    if param.content_type.is_some() {
+        let text = single(param, texts)?;
+        return Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())));
+    }
+    match param.shape {
+        Shape::Scalar(scalar) => scalar_value(param, scalar, single(param, texts)?),
+        Shape::Array(scalar) => {
+            let mut items = Vec::new();
+            for text in texts {
+                if text.trim_start().starts_with('[') {
+                    match serde_json::from_str::<Value>(text) {
+                        Ok(Value::Array(values)) => {
+                            items.extend(values);
+                            continue;
+                        }
+                        _ => {
+                            return Err(bad_value(
+                                param,
+                                text,
+                                "a JSON array or comma-separated values",
+                            ))
+                        }
+                    }
+                }
+                for piece in text.split(',') {
+                    items.push(scalar_value(param, scalar, piece)?);
+                }
+            }
+            Ok(Value::Array(items))
+        }
+        Shape::Object => {
+            let text = single(param, texts)?;
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(map)) => Ok(Value::Object(map)),
+                _ => Err(bad_value(param, text, "a JSON object").with_help(format!(
+                    "write it as -p '{}={{\"key\":\"value\"}}'",
+                    param.name
+                ))),
+            }
+        }
+    }
+}
+
+fn single<'a>(param: &Param, texts: &'a [String]) -> Result<&'a str> {
+    match texts {
+        [one] => Ok(one),
+        _ => Err(Error::usage(format!(
+            "parameter `{}` takes one value but was given {}",
+            param.name,
+            texts.len()
+        ))
+        .with_help("only array parameters can be repeated")),
+    }
+}
+
+fn scalar_value(param: &Param, scalar: Scalar, text: &str) -> Result<Value> {
+    match scalar {
+        Scalar::String => Ok(Value::String(text.to_string())),
+        Scalar::Integer => text
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| text.trim().parse::<u64>().map(Value::from))
+            .map_err(|_| bad_value(param, text, "an integer")),
+        Scalar::Number => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(|n| {
+                // Keep integers integral so `10` is sent as `10`, not `10.0`.
+                if n.fract() == 0.0 && n.abs() < 9e15 {
+                    Value::from(n as i64)
+                } else {
+                    Number::from_f64(n).map_or(Value::Null, Value::Number)
+                }
+            })
+            .ok_or_else(|| bad_value(param, text, "a number")),
+        Scalar::Boolean => match text.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(bad_value(param, text, "a boolean (true or false)")),
+        },
+    }
+}
+
+fn bad_value(param: &Param, text: &str, expected: &str) -> Error {
+    Error::usage(format!(
+        "parameter `{}` ({} {}) expects {expected}, got `{text}`",
+        param.name,
+        param.location.as_str(),
+        type_label(param)
+    ))
+}
+
+pub fn type_label(param: &Param) -> String {
+    match param.shape {
+        Shape::Scalar(s) => s.as_str().to_string(),
+        Shape::Array(s) => format!("{}[]", s.as_str()),
+        Shape::Object => "object".to_string(),
+    }
+}
+
+/// Required parameters without a value, as one error that lists how to pass each.
+pub fn check_required(op: &Operation, values: &ParamValues) -> Result<()> {
+    let slots = op.path_params_in_order();
+    let missing: Vec<String> = op
+        .params
+        .iter()
+        .zip(values)
+        .filter(|(p, v)| p.required && v.is_none())
+        .map(|(p, _)| {
+            let how = match slots.iter().position(|s| std::ptr::eq(*s, p)) {
+                Some(slot) => format!("positional value #{} or -p {}=...", slot + 1, p.name),
+                None => format!("-p {}=...", p.name),
+            };
+            format!(
+                "`{}` ({} {}): {how}",
+                p.name,
+                p.location.as_str(),
+                type_label(p)
+            )
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let positional_example: Vec<String> = slots.iter().map(|p| format!("<{}>", p.name)).collect();
+    Err(Error::usage(format!(
+        "`{}` is missing required parameter(s):\n  {}",
+        op.entry.name,
+        missing.join("\n  ")
+    ))
+    .with_help(if positional_example.is_empty() {
+        "pass each with -p name=value".to_string()
+    } else {
+        format!(
+            "path values can go in order after the operation: {} {}",
+            op.entry.name,
+            positional_example.join(" ")
+        )
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{index, OperationEntry};
+    use serde_json::json;
+
+    fn op() -> Operation {
+        let doc = json!({"openapi": "3.0.0", "paths": {"/orgs/{org}/users/{id}": {"get": {
+            "operationId": "getUser",
+            "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "org", "in": "path", "required": true, "schema": {"type": "integer"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {"name": "ratio", "in": "query", "schema": {"type": "number"}},
+                {"name": "hydrate", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "tags", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+                {"name": "filter", "in": "query", "style": "deepObject", "schema": {"type": "object"}}
+            ],
+            "responses": {}}}}});
+        let api = index::index("t", &doc);
+        let entry: &OperationEntry = api.find("getUser").unwrap();
+        index::resolve_operation(&doc, entry).unwrap()
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn positionals_fill_path_params_in_url_order() {
+        let op = op();
+        let values = collect(&op, &strings(&["7", "00123"]), &[]).unwrap();
+        assert_eq!(
+            values[1],
+            Some(json!(7)),
+            "org comes first in the URL and is an integer"
+        );
+        assert_eq!(
+            values[0],
+            Some(json!("00123")),
+            "string ids keep their text"
+        );
+    }
+
+    #[test]
+    fn values_are_typed_by_schema() {
+        let op = op();
+        let values = collect(
+            &op,
+            &[],
+            &strings(&[
+                "limit=010",
+                "ratio=0.5",
+                "hydrate=TRUE",
+                "tags=a,b",
+                "tags=c",
+                r#"filter={"a":1}"#,
+            ]),
+        )
+        .unwrap();
+        assert_eq!(values[2], Some(json!(10)));
+        assert_eq!(values[3], Some(json!(0.5)));
+        assert_eq!(values[4], Some(json!(true)));
+        assert_eq!(values[5], Some(json!(["a", "b", "c"])));
+        assert_eq!(values[6], Some(json!({"a": 1})));
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter_and_the_type() {
+        let op = op();
+        let err = collect(&op, &[], &strings(&["limit=ten"])).unwrap_err();
+        assert_eq!(
+            err.message,
+            "parameter `limit` (query integer) expects an integer, got `ten`"
+        );
+        let err = collect(&op, &[], &strings(&["hydrate=yes"])).unwrap_err();
+        assert!(err.message.contains("expects a boolean"));
+    }
+
+    #[test]
+    fn unknown_names_suggest_close_ones() {
+        let err = collect(&op(), &[], &strings(&["limt=3"])).unwrap_err();
+        assert_eq!(err.message, "`getUser` has no parameter `limt`");
+        assert!(err.help.unwrap().starts_with("did you mean `limit`?"));
+    }
+
+    #[test]
+    fn scalar_given_twice_and_positional_plus_flag_are_errors() {
+        let op = op();
+        assert!(collect(&op, &[], &strings(&["limit=1", "limit=2"])).is_err());
+        assert!(collect(&op, &strings(&["a"]), &strings(&["id=b"])).is_err());
+        assert!(collect(&op, &strings(&["a", "1", "x"]), &[]).is_err());
+        assert!(collect(&op, &[], &strings(&["limit"]))
+            .unwrap_err()
+            .help
+            .unwrap()
+            .contains("limit=VALUE"));
+    }
+
+    #[test]
+    fn missing_required_are_listed_together() {
+        let op = op();
+        let values = collect(&op, &[], &[]).unwrap();
+        let err = check_required(&op, &values).unwrap_err();
+        assert!(
+            err.message
+                .contains("`id` (path string): positional value #2 or -p id=..."),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message
+                .contains("`org` (path integer): positional value #1"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! epilot: a spec-driven command-line client for the epilot APIs.
+//!
+//! Data flows one way: [`spec`] (source → normalise → index → model) → [`command`] (clap tree)
+//! → [`input`] (parameters and body) → [`request`] (a plain request, no I/O) → [`transport`]
+//! (the only HTTP code) → [`output`]. [`app`] wires the steps together.
+
+pub mod app;
+pub mod cli;
+pub mod command;
+pub mod error;
+pub mod input;
+pub mod listing;
+pub mod output;
+pub mod request;
+pub mod secret;
+pub mod spec;
+pub mod term;
+pub mod transport;

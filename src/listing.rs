@@ -1,0 +1,100 @@
+//! Text for `epilot <api>` (operations grouped by tag) and `epilot --help` (the APIs).
+
+use std::fmt::Write;
+
+use crate::spec::{source, Api, OperationEntry};
+
+/// Operations grouped by tag, in the document's tag order; each operation appears once, under
+/// its first tag.
+pub fn operations(api: &Api) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "{}", api.title);
+    if let Some(description) = api.description.as_deref().and_then(|d| d.lines().next()) {
+        if !description.trim().is_empty() {
+            let _ = write!(out, " — {}", description.trim());
+        }
+    }
+    out.push('\n');
+    if let Some(server) = api.servers.first() {
+        let _ = writeln!(out, "Server: {}", server.url);
+    }
+    let name_width = api
+        .operations
+        .iter()
+        .map(|o| o.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let path_width = api
+        .operations
+        .iter()
+        .map(|o| o.path.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    let mut groups: Vec<(&str, Vec<&OperationEntry>)> =
+        api.tags.iter().map(|t| (t.as_str(), Vec::new())).collect();
+    let mut untagged = Vec::new();
+    for op in &api.operations {
+        match op
+            .tags
+            .first()
+            .and_then(|t| groups.iter_mut().find(|(name, _)| name == t))
+        {
+            Some((_, list)) => list.push(op),
+            None => untagged.push(op),
+        }
+    }
+    if !untagged.is_empty() {
+        groups.push(("Other operations", untagged));
+    }
+    for (tag, ops) in groups.iter().filter(|(_, ops)| !ops.is_empty()) {
+        let _ = writeln!(out, "\n{tag}");
+        for op in ops {
+            let summary = op
+                .summary
+                .as_deref()
+                .and_then(|s| s.lines().next())
+                .unwrap_or("");
+            let deprecated = if op.deprecated { " (deprecated)" } else { "" };
+            let line = format!(
+                "  {:<name_width$}  {:<7} {:<path_width$}  {summary}{deprecated}",
+                op.name,
+                op.method.as_str(),
+                op.path
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+    if api.operations.is_empty() {
+        out.push_str("\nThis definition has no operations.\n");
+    }
+    let _ = writeln!(
+        out,
+        "\nRun `epilot {} <operation> --help` for an operation's parameters.",
+        api.name
+    );
+    out
+}
+
+/// The API list for `epilot --help`.
+pub fn apis() -> String {
+    let mut out = String::from("APIs:\n");
+    for name in source::bundled_names() {
+        let title = source::bundled_text(name)
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .and_then(|doc| {
+                doc.pointer("/info/title")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {name:<12} {title} (bundled)");
+    }
+    out.push_str(
+        "\nAny other OpenAPI 3 document works too:\n  epilot <name> <operation> --definition <file|url>\n\
+         \nExamples:\n  epilot user                              list the user API's operations\n  \
+         epilot user getUserV2 <id> --dry-run     show the request without sending it\n  \
+         epilot user getMeV2 --jsonata 'email'    transform the answer with JSONata\n",
+    );
+    out
+}

@@ -1,0 +1,229 @@
+//! Everything the user sees of a request and its answer: the dry-run and verbose views of the
+//! request (credentials masked), the response body formatted for a terminal or a pipe,
+//! `--jsonata` results, `-o` files, and the status line for `-i`.
+
+pub mod json_fmt;
+pub mod jsonata;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use json_fmt::Layout;
+
+use crate::error::{Error, Result};
+use crate::request::{is_sensitive, PreparedRequest};
+use crate::secret::mask;
+use crate::transport::Response;
+
+/// How the answer is shown; derived once from the flags and the terminal.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub layout: Layout,
+    pub colour: bool,
+    pub include: bool,
+    pub verbose: bool,
+    pub jsonata: Option<String>,
+    pub output_file: Option<PathBuf>,
+    pub stdout_is_terminal: bool,
+}
+
+fn shown_header_value(name: &str, value: &str) -> String {
+    if is_sensitive(name) {
+        mask(value)
+    } else {
+        value.to_string()
+    }
+}
+
+fn body_preview(body: &[u8]) -> String {
+    match std::str::from_utf8(body) {
+        Ok(text) => text.to_string(),
+        Err(_) => format!("({} bytes of binary data)", body.len()),
+    }
+}
+
+/// `--dry-run`: the request as it would be sent, then a curl command that sends it.
+pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
+    writeln!(out, "{} {}", request.method.as_str(), request.url)?;
+    for header in &request.headers {
+        writeln!(
+            out,
+            "{}: {}",
+            header.name,
+            shown_header_value(&header.name, header.value.expose())
+        )?;
+    }
+    if let Some(body) = &request.body {
+        writeln!(out)?;
+        writeln!(out, "{}", body_preview(body))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "# the same request with curl:")?;
+    writeln!(out, "{}", crate::request::curl::command(request))
+}
+
+/// `-v`: the request on stderr, `>`-prefixed like curl.
+pub fn write_request_trace(err: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
+    writeln!(err, "> {} {}", request.method.as_str(), request.url)?;
+    for header in &request.headers {
+        writeln!(
+            err,
+            "> {}: {}",
+            header.name,
+            shown_header_value(&header.name, header.value.expose())
+        )?;
+    }
+    if let Some(body) = &request.body {
+        writeln!(err, ">")?;
+        for line in body_preview(body).lines() {
+            writeln!(err, "> {line}")?;
+        }
+    }
+    writeln!(err)
+}
+
+/// `-i`/`-v`: the status line and response headers on stderr.
+pub fn write_response_head(err: &mut dyn Write, response: &Response) -> io::Result<()> {
+    writeln!(
+        err,
+        "< {} {} {}",
+        response.version, response.status, response.reason
+    )?;
+    for (name, value) in &response.headers {
+        writeln!(err, "< {name}: {}", shown_header_value(name, value))?;
+    }
+    writeln!(err)
+}
+
+/// Writes the response body to stdout (or `-o`). Returns the JSONata failure, if any, as an
+/// error so the caller can set the exit code.
+pub fn write_body(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    response: &Response,
+    settings: &Settings,
+) -> Result<()> {
+    let body = &response.body;
+    let success = (200..300).contains(&response.status);
+    let looks_json = response
+        .header("content-type")
+        .is_some_and(crate::spec::is_json_media_type)
+        || matches!(
+            body.iter().find(|b| !b.is_ascii_whitespace()),
+            Some(b'{' | b'[')
+        );
+    let is_json = looks_json && json_fmt::is_json(body);
+
+    if let (Some(expression), true) = (&settings.jsonata, success) {
+        let text = std::str::from_utf8(body)
+            .ok()
+            .filter(|_| is_json)
+            .ok_or_else(|| {
+                Error::usage(
+                    "--jsonata needs a JSON response, but the server answered with something else",
+                )
+                .with_help("run without --jsonata to see the response")
+            })?;
+        let outcome = jsonata::evaluate(
+            expression,
+            Some(text),
+            &HashMap::new(),
+            jsonata::Limits::default(),
+        )
+        .map_err(|e| {
+            Error::usage(format!(
+                "JSONata expression `{expression}` failed: {}",
+                e.message
+            ))
+            .with_help("see https://docs.jsonata.org for the syntax")
+        })?;
+        let bytes = match outcome {
+            jsonata::Outcome::Nothing => return Ok(()),
+            jsonata::Outcome::Text(text) => format!("{text}\n").into_bytes(),
+            jsonata::Outcome::Json(json) => {
+                let colour = settings.colour && settings.output_file.is_none();
+                json_fmt::format(json.as_bytes(), settings.layout, colour)
+            }
+        };
+        return emit(out, &bytes, settings);
+    }
+
+    if body.is_empty() {
+        return Ok(());
+    }
+    if let Some(path) = &settings.output_file {
+        return write_file(path, body);
+    }
+    if is_json {
+        return emit(
+            out,
+            &json_fmt::format(body, settings.layout, settings.colour),
+            settings,
+        );
+    }
+    let binary = std::str::from_utf8(body).is_err() || body.contains(&0);
+    if binary && settings.stdout_is_terminal {
+        writeln!(
+            err,
+            "note: the body is {} bytes of binary data; not shown on a terminal",
+            body.len()
+        )
+        .and_then(|_| writeln!(err, "help: save it with -o FILE, or pipe it to a program"))
+        .map_err(io_error)?;
+        return Ok(());
+    }
+    out.write_all(body).map_err(io_error)?;
+    if !binary && !body.ends_with(b"\n") && settings.stdout_is_terminal {
+        out.write_all(b"\n").map_err(io_error)?;
+    }
+    Ok(())
+}
+
+fn emit(out: &mut dyn Write, bytes: &[u8], settings: &Settings) -> Result<()> {
+    match &settings.output_file {
+        Some(path) => write_file(path, bytes),
+        None => out.write_all(bytes).map_err(io_error),
+    }
+}
+
+fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| {
+        Error::usage(format!(
+            "cannot write the response to {}: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Output errors: a closed pipe is not a failure worth a message (the caller exits 0).
+pub fn io_error(e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Error::new(crate::error::ErrorKind::Usage, BROKEN_PIPE)
+    } else {
+        Error::usage(format!("cannot write output: {e}"))
+    }
+}
+
+pub const BROKEN_PIPE: &str = "broken pipe";
+
+/// The one-line summary of an error answer for stderr: "the server answered 404 Not Found:
+/// <message from the body>".
+pub fn status_summary(response: &Response) -> String {
+    let detail = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| {
+            ["message", "error", "detail", "title"]
+                .iter()
+                .find_map(|k| v.get(k).and_then(|m| m.as_str()).map(str::to_string))
+        });
+    let mut line = format!(
+        "the server answered {} {}",
+        response.status, response.reason
+    );
+    if let Some(detail) = detail {
+        line.push_str(": ");
+        line.push_str(&detail);
+    }
+    line.trim_end().to_string()
+}

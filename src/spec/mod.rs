@@ -1,0 +1,36 @@
+//! The OpenAPI side: where a document comes from, how it is normalised, and the model built
+//! from it.
+
+pub mod index;
+pub mod model;
+pub mod normalize;
+pub mod source;
+
+use serde_json::Value;
+
+use crate::error::Result;
+pub use model::*;
+pub use source::Origin;
+
+/// A loaded, normalised document with its operation index.
+pub struct LoadedApi {
+    pub api: Api,
+    pub document: Value,
+    pub origin: Origin,
+}
+
+/// Loads the document for `api` (see [`source::load`]), normalises and indexes it.
+pub fn load(
+    api: &str,
+    definition: Option<&str>,
+    fetch: &dyn Fn(&str) -> Result<String>,
+) -> Result<LoadedApi> {
+    let (mut document, origin) = source::load(api, definition, fetch)?;
+    normalize::normalize(&mut document);
+    let index = index::index(api, &document);
+    Ok(LoadedApi {
+        api: index,
+        document,
+        origin,
+    })
+}

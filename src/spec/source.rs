@@ -1,0 +1,290 @@
+//! Where an API's OpenAPI document comes from, and turning its text into a JSON value.
+//!
+//! Precedence: `--definition <file|url>` > `./.epilot/overrides/<api>.json|yaml|yml` > the
+//! definitions bundled into the binary. JSON or YAML is told from the content, not the name.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+
+/// Where a document was read from; shown in errors and used to resolve relative server URLs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Bundled(String),
+    File(PathBuf),
+    Url(String),
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Bundled(name) => format!("the bundled `{name}` definition"),
+            Origin::File(path) => path.display().to_string(),
+            Origin::Url(url) => url.clone(),
+        }
+    }
+}
+
+/// The names of the APIs compiled into the binary.
+pub fn bundled_names() -> impl Iterator<Item = &'static str> {
+    bundled::BUNDLED.iter().map(|(name, _)| *name)
+}
+
+/// The text of a bundled definition (compact JSON).
+pub fn bundled_text(api: &str) -> Option<&'static str> {
+    bundled::BUNDLED
+        .iter()
+        .find(|(name, _)| *name == api)
+        .map(|(_, json)| *json)
+}
+
+/// Finds the document for `api`, reads it and parses it. `fetch` is how URLs are read, so this
+/// module stays free of network code.
+pub fn load(
+    api: &str,
+    definition: Option<&str>,
+    fetch: &dyn Fn(&str) -> Result<String>,
+) -> Result<(Value, Origin)> {
+    let (text, origin) = match definition {
+        Some(location) if is_url(location) => (fetch(location)?, Origin::Url(location.to_string())),
+        Some(location) => {
+            let path = PathBuf::from(location);
+            (read_file(&path)?, Origin::File(path))
+        }
+        None => match override_file(api) {
+            Some(path) => (read_file(&path)?, Origin::File(path)),
+            None => match bundled_text(api) {
+                Some(json) => {
+                    let value = serde_json::from_str(json).map_err(|e| {
+                        Error::spec(format!("the bundled `{api}` definition is broken: {e}"))
+                    })?;
+                    return Ok((value, Origin::Bundled(api.to_string())));
+                }
+                None => return Err(unknown_api(api)),
+            },
+        },
+    };
+    let value = parse_document(&text, &origin)?;
+    Ok((value, origin))
+}
+
+pub fn is_url(location: &str) -> bool {
+    let lower = location.get(..8).unwrap_or(location).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+fn unknown_api(api: &str) -> Error {
+    let mut error = Error::usage(format!("unknown API `{api}`"));
+    let hint = crate::error::did_you_mean(api, bundled_names());
+    let available: Vec<&str> = bundled_names().collect();
+    error = error.with_help(format!(
+        "{}available APIs: {}; any other API works with `--definition <file|url>`",
+        hint.map(|h| format!("{h} ")).unwrap_or_default(),
+        available.join(", ")
+    ));
+    error
+}
+
+/// `./.epilot/overrides/<api>.{json,yaml,yml}` in the working directory, if present.
+fn override_file(api: &str) -> Option<PathBuf> {
+    if api.contains(['/', '\\']) || api.starts_with('.') {
+        return None;
+    }
+    let dir = Path::new(".epilot").join("overrides");
+    ["json", "yaml", "yml"]
+        .iter()
+        .map(|ext| dir.join(format!("{api}.{ext}")))
+        .find(|path| path.is_file())
+}
+
+fn read_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::spec(format!(
+            "cannot read the OpenAPI document {}: {e}",
+            path.display()
+        ))
+        .with_help("check the path given to --definition")
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::spec(format!(
+            "the OpenAPI document {} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Parses document text as JSON when it starts like JSON, otherwise as YAML, and checks that it
+/// is an OpenAPI 3 document. Errors carry the line and column where parsing broke.
+pub fn parse_document(text: &str, origin: &Origin) -> Result<Value> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let value: Value = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        serde_json::from_str(trimmed).map_err(|e| {
+            Error::spec(format!(
+                "{} is not valid JSON: {} at line {} column {}",
+                origin.describe(),
+                strip_position(&e.to_string()),
+                e.line(),
+                e.column()
+            ))
+        })?
+    } else {
+        let yaml: serde_yaml::Value = serde_yaml::from_str(trimmed).map_err(|e| {
+            let position = e
+                .location()
+                .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+                .unwrap_or_default();
+            Error::spec(format!(
+                "{} is not valid YAML or JSON: {}{position}",
+                origin.describe(),
+                strip_position(&e.to_string())
+            ))
+        })?;
+        yaml_to_json(yaml, 0).map_err(|msg| Error::spec(format!("{}: {msg}", origin.describe())))?
+    };
+    check_openapi_version(&value, origin)?;
+    Ok(value)
+}
+
+/// serde's messages end in " at line X column Y"; the caller adds its own position.
+fn strip_position(message: &str) -> &str {
+    message
+        .find(" at line ")
+        .map_or(message, |at| &message[..at])
+}
+
+const MAX_YAML_DEPTH: usize = 256;
+
+/// YAML allows non-string keys (`200:` is an integer); JSON Schema and OpenAPI want strings.
+fn yaml_to_json(value: serde_yaml::Value, depth: usize) -> std::result::Result<Value, String> {
+    use serde_yaml::Value as Y;
+    if depth > MAX_YAML_DEPTH {
+        return Err(format!("nesting deeper than {MAX_YAML_DEPTH} levels"));
+    }
+    Ok(match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Value::Null, Value::Number)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| yaml_to_json(v, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Mapping(map) => {
+            let mut object = serde_json::Map::with_capacity(map.len());
+            for (key, v) in map {
+                let key = match key {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Null => "null".to_string(),
+                    other => return Err(format!("unsupported mapping key {other:?}")),
+                };
+                object.insert(key, yaml_to_json(v, depth + 1)?);
+            }
+            Value::Object(object)
+        }
+        Y::Tagged(tagged) => yaml_to_json(tagged.value, depth + 1)?,
+    })
+}
+
+fn check_openapi_version(value: &Value, origin: &Origin) -> Result<()> {
+    let Some(object) = value.as_object() else {
+        return Err(Error::spec(format!(
+            "{} is not an OpenAPI document: its top level is not an object",
+            origin.describe()
+        )));
+    };
+    match object.get("openapi").and_then(Value::as_str) {
+        Some(version) if version.starts_with("3.") => Ok(()),
+        Some(version) => Err(Error::spec(format!(
+            "{} declares OpenAPI {version}; only OpenAPI 3.0 and 3.1 are supported",
+            origin.describe()
+        ))),
+        None if object.contains_key("swagger") => Err(Error::spec(format!(
+            "{} is a Swagger 2.0 document; only OpenAPI 3.0 and 3.1 are supported",
+            origin.describe()
+        ))
+        .with_help("convert it to OpenAPI 3 first (for example with swagger2openapi)")),
+        None => Err(Error::spec(format!(
+            "{} is not an OpenAPI document: it has no `openapi` version field",
+            origin.describe()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin::File(PathBuf::from("spec.yaml"))
+    }
+
+    #[test]
+    fn json_and_yaml_are_told_apart_by_content() {
+        let json = parse_document(r#"{"openapi":"3.0.0","paths":{}}"#, &origin()).unwrap();
+        let yaml = parse_document("openapi: 3.0.0\npaths: {}\n", &origin()).unwrap();
+        assert_eq!(json, yaml);
+    }
+
+    #[test]
+    fn yaml_integer_keys_become_strings() {
+        let doc = parse_document("openapi: 3.0.0\nr:\n  200: ok\n", &origin()).unwrap();
+        assert_eq!(doc["r"]["200"], "ok");
+    }
+
+    #[test]
+    fn broken_json_names_file_line_and_column() {
+        let err = parse_document(
+            "{\n  \"openapi\": \"3.0.0\",\n  \"paths\": {,}\n}",
+            &origin(),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, crate::error::ErrorKind::Spec);
+        assert!(
+            err.message.starts_with("spec.yaml is not valid JSON"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("line 3 column 13"), "{}", err.message);
+    }
+
+    #[test]
+    fn broken_yaml_names_line() {
+        let err = parse_document("openapi: 3.0.0\npaths:\n  - a\n  b: c\n", &origin()).unwrap_err();
+        assert!(err.message.contains("line 4"), "{}", err.message);
+    }
+
+    #[test]
+    fn swagger_2_is_refused_with_advice() {
+        let err = parse_document("swagger: '2.0'\n", &origin()).unwrap_err();
+        assert!(err.message.contains("Swagger 2.0"));
+        assert!(err.help.is_some());
+    }
+
+    #[test]
+    fn urls_are_recognised_case_insensitively() {
+        assert!(is_url("HTTPS://example.com/a.yaml"));
+        assert!(is_url("http://127.0.0.1:80/x"));
+        assert!(!is_url("./http.yaml"));
+    }
+}
