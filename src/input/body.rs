@@ -62,7 +62,10 @@ pub fn collect(
         None => None,
     };
     let Some(bytes) = bytes else { return Ok(None) };
-    let is_json = op.body.as_ref().is_none_or(|b| is_json_media_type(&b.content_type));
+    let is_json = op
+        .body
+        .as_ref()
+        .is_none_or(|b| is_json_media_type(&b.content_type));
     if is_json {
         check_json(&bytes)?;
     }

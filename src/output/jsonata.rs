@@ -162,8 +162,15 @@ fn finite_format_integer(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     Evaluator::with_context(context).evaluate(&ast, &JValue::Undefined)
 }
 
+/// The first JSONata error code (`S0201:`, `T1006:` …) in `message`; the engine puts some
+/// behind a prefix such as "Invalid syntax: ".
 fn code_of(message: &str) -> Option<String> {
-    jsonata_core::evaluator::error_code_prefix(message).map(str::to_string)
+    (0..message.len())
+        .filter(|&at| {
+            message.is_char_boundary(at) && (at == 0 || message.as_bytes()[at - 1] == b' ')
+        })
+        .find_map(|at| jsonata_core::evaluator::error_code_prefix(&message[at..]))
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -202,6 +209,16 @@ mod tests {
         assert_eq!(err.code.as_deref(), Some("T2001"));
         let err = run("foo(", "{}").unwrap_err();
         assert!(err.code.is_some(), "{err:?}");
+    }
+
+    #[test]
+    fn codes_are_found_behind_prefixes() {
+        assert_eq!(
+            code_of("Invalid syntax: T1006: Attempted to invoke a non-function").as_deref(),
+            Some("T1006")
+        );
+        assert_eq!(code_of("D1001: x").as_deref(), Some("D1001"));
+        assert_eq!(code_of("Unclosed comment"), None);
     }
 
     #[test]

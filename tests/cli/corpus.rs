@@ -1,0 +1,106 @@
+//! The real epilot specs, when `EPILOT_SPEC_CORPUS` names their folder: every document loads,
+//! lists every operation through the binary, and every operation resolves (or, for a broken
+//! node, fails alone with a spec error naming where).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::util::{stderr_of, stdout_of, Sandbox};
+
+fn corpus() -> Option<Vec<PathBuf>> {
+    let dir = std::env::var_os("EPILOT_SPEC_CORPUS")?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("EPILOT_SPEC_CORPUS is a folder")
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+        })
+        .collect();
+    files.sort();
+    Some(files)
+}
+
+fn operation_count(document: &Value) -> usize {
+    let methods = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    document["paths"]
+        .as_object()
+        .map(|paths| {
+            paths
+                .values()
+                .map(|item| methods.iter().filter(|m| item.get(**m).is_some()).count())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn every_corpus_spec_lists_every_operation() {
+    let Some(files) = corpus() else {
+        eprintln!("EPILOT_SPEC_CORPUS not set; skipping the spec corpus");
+        return;
+    };
+    assert!(!files.is_empty());
+    let sandbox = Sandbox::new();
+    for file in &files {
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let output = sandbox
+            .epilot()
+            .arg(&name)
+            .arg("--definition")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {}", stderr_of(&output));
+        let listed = stdout_of(&output)
+            .lines()
+            .filter(|l| l.starts_with("  "))
+            .count();
+        assert_eq!(
+            listed,
+            operation_count(&document),
+            "{name} lists every operation"
+        );
+    }
+}
+
+#[test]
+fn every_corpus_operation_resolves_or_fails_alone() {
+    let Some(files) = corpus() else { return };
+    let mut resolved = 0;
+    let mut broken = Vec::new();
+    for file in &files {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &|_| {
+            unreachable!("no URLs")
+        })
+        .unwrap();
+        for entry in &loaded.api.operations {
+            match epilot::spec::index::resolve_operation(&loaded.document, entry) {
+                Ok(_) => resolved += 1,
+                Err(e) => {
+                    assert_eq!(e.kind, epilot::error::ErrorKind::Spec);
+                    assert!(
+                        e.message.contains(" at /"),
+                        "the error names where: {}",
+                        e.message
+                    );
+                    broken.push(format!("{name} {}: {}", entry.name, e.message));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "corpus: {resolved} operations resolved, {} broken: {broken:#?}",
+        broken.len()
+    );
+    assert!(
+        broken.len() * 100 <= resolved,
+        "more than 1% of corpus operations fail: {broken:#?}"
+    );
+}

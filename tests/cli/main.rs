@@ -1,0 +1,11 @@
+//! One integration-test binary: the real `epilot` executable against a recording HTTP server
+//! on 127.0.0.1, in an isolated environment.
+
+mod corpus;
+mod definition;
+mod errors;
+mod jsonata_suite;
+mod output;
+mod server;
+mod user_api;
+mod util;
