@@ -492,3 +492,17 @@ fn dry_run_masks_the_token_and_the_curl_command_reads_it_from_the_environment() 
         json!("POST https://user.sls.epilot.io/v1/groups")
     );
 }
+
+#[test]
+fn flags_work_before_and_after_the_api_and_operation_names() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    sandbox
+        .epilot()
+        .args(["-p", "hydrate=true", "-s", &server.url, "user", "-t", "early", "getGroup", ID, "--json"])
+        .assert()
+        .success();
+    let got = server.single();
+    assert_eq!(got.url, format!("/v1/groups/{ID}?hydrate=true"));
+    assert_eq!(got.header("authorization"), Some("Bearer early"));
+}
