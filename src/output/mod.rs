@@ -43,44 +43,36 @@ fn body_preview(body: &[u8]) -> String {
     }
 }
 
-/// `--dry-run`: the request as it would be sent, then a curl command that sends it.
-pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
-    writeln!(out, "{} {}", request.method.as_str(), request.url)?;
+/// The request line, headers (credentials masked) and body, each line behind `prefix`.
+fn write_request(out: &mut dyn Write, request: &PreparedRequest, prefix: &str) -> io::Result<()> {
+    writeln!(out, "{prefix}{} {}", request.method.as_str(), request.url)?;
     for header in &request.headers {
         writeln!(
             out,
-            "{}: {}",
+            "{prefix}{}: {}",
             header.name,
             shown_header_value(&header.name, header.value.expose())
         )?;
     }
     if let Some(body) = &request.body {
-        writeln!(out)?;
-        writeln!(out, "{}", body_preview(body))?;
+        writeln!(out, "{}", prefix.trim_end())?;
+        for line in body_preview(body).lines() {
+            writeln!(out, "{prefix}{line}")?;
+        }
     }
-    writeln!(out)?;
+    writeln!(out)
+}
+
+/// `--dry-run`: the request as it would be sent, then a curl command that sends it.
+pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
+    write_request(out, request, "")?;
     writeln!(out, "# the same request with curl:")?;
     writeln!(out, "{}", crate::request::curl::command(request))
 }
 
 /// `-v`: the request on stderr, `>`-prefixed like curl.
 pub fn write_request_trace(err: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
-    writeln!(err, "> {} {}", request.method.as_str(), request.url)?;
-    for header in &request.headers {
-        writeln!(
-            err,
-            "> {}: {}",
-            header.name,
-            shown_header_value(&header.name, header.value.expose())
-        )?;
-    }
-    if let Some(body) = &request.body {
-        writeln!(err, ">")?;
-        for line in body_preview(body).lines() {
-            writeln!(err, "> {line}")?;
-        }
-    }
-    writeln!(err)
+    write_request(err, request, "> ")
 }
 
 /// `-i`/`-v`: the status line and response headers on stderr.

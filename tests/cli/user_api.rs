@@ -499,7 +499,18 @@ fn flags_work_before_and_after_the_api_and_operation_names() {
     let sandbox = Sandbox::new();
     sandbox
         .epilot()
-        .args(["-p", "hydrate=true", "-s", &server.url, "user", "-t", "early", "getGroup", ID, "--json"])
+        .args([
+            "-p",
+            "hydrate=true",
+            "-s",
+            &server.url,
+            "user",
+            "-t",
+            "early",
+            "getGroup",
+            ID,
+            "--json",
+        ])
         .assert()
         .success();
     let got = server.single();
