@@ -17,6 +17,7 @@ use crate::secret::Secret;
 use crate::spec::{self, index, LoadedApi};
 use crate::term::{self, Terminal};
 use crate::transport;
+use crate::validate;
 
 /// The process's surroundings, so the pipeline can be driven without a real terminal.
 pub struct Env<'a> {
@@ -149,6 +150,103 @@ fn warn_unavailable(options: &Options, env: &mut Env<'_>) {
     }
 }
 
+/// Every problem with the input at once, or nothing. Missing path values are never sent
+/// (the URL would be half-built), even with --no-validate.
+fn check_input(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    collected: &params::Collected,
+    body: Option<&body::BodyInput>,
+    options: &Options,
+    env: &mut Env<'_>,
+) -> Result<()> {
+    let mut problems = collected.problems.clone();
+    let missing = params::missing_required(op, &collected.values);
+    if options.no_validate {
+        let path_missing: Vec<validate::Violation> = op
+            .params
+            .iter()
+            .zip(&collected.values)
+            .filter(|(p, v)| p.location == spec::Location::Path && v.is_none())
+            .map(|(p, _)| params::label(p))
+            .filter_map(|label| missing.iter().find(|m| m.at == label).cloned())
+            .collect();
+        if !path_missing.is_empty() {
+            problems.extend(path_missing);
+            return Err(validate::rejection(&op.entry.name, &problems));
+        }
+        let _ = writeln!(
+            env.stderr,
+            "warning: --no-validate: the input was not checked against the schemas"
+        );
+        return Ok(());
+    }
+    problems.extend(missing);
+    if body.is_none() && op.body.as_ref().is_some_and(|b| b.required) {
+        problems.push(validate::Violation::new(
+            "body",
+            format!(
+                "is required: pass it with -d '<json>', -d @file, or on stdin (cat body.json | epilot {} {})",
+                loaded.api.name, op.entry.name
+            ),
+        ));
+    }
+    problems.extend(validate::check_request(
+        &loaded.document,
+        op,
+        &collected.values,
+        body,
+    )?);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(validate::rejection(&op.entry.name, &problems))
+    }
+}
+
+/// `--validate-response`: where the answer departs from its documented schema, as warnings.
+fn check_response(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    response: &transport::Response,
+    env: &mut Env<'_>,
+) {
+    let Some(documented) = op.response_for(response.status) else {
+        let _ = writeln!(
+            env.stderr,
+            "warning: response: status {} is not documented for `{}`",
+            response.status, op.entry.name
+        );
+        return;
+    };
+    let Some(schema) = &documented.schema else {
+        return;
+    };
+    let Ok(instance) = serde_json::from_slice::<serde_json::Value>(&response.body) else {
+        let _ = writeln!(
+            env.stderr,
+            "warning: response: the body is not JSON, but status {} is documented as JSON",
+            documented.status
+        );
+        return;
+    };
+    match validate::Schema::compile(
+        &loaded.document,
+        schema,
+        validate::Direction::Response,
+        "the response",
+    ) {
+        Ok(compiled) => {
+            for violation in compiled.check(&instance, "response") {
+                let _ = writeln!(env.stderr, "warning: {violation}");
+            }
+        }
+        Err(error) => {
+            let _ = writeln!(env.stderr, "warning: {}", error.message);
+        }
+    }
+}
+
 fn call(
     loaded: &LoadedApi,
     op: &spec::Operation,
@@ -157,8 +255,7 @@ fn call(
     env: &mut Env<'_>,
 ) -> Result<u8> {
     warn_unavailable(options, env);
-    let values = params::collect(op, positionals, &options.params)?;
-    params::check_required(op, &values)?;
+    let collected = params::collect(op, positionals, &options.params, options.no_validate)?;
     let body = body::collect(
         op,
         options.data.as_deref(),
@@ -168,6 +265,8 @@ fn call(
             reader: env.stdin,
         },
     )?;
+    check_input(loaded, op, &collected, body.as_ref(), options, env)?;
+    let values = collected.values;
     if body.is_some() && op.body.is_none() {
         let _ = writeln!(
             env.stderr,
@@ -223,6 +322,9 @@ fn call(
     let response = transport::send(&prepared, timeout)?;
     if options.include || options.verbose {
         output::write_response_head(env.stderr, &response).map_err(output::io_error)?;
+    }
+    if options.validate_response {
+        check_response(loaded, op, &response, env);
     }
     let settings = Settings {
         layout: if options.json {

@@ -76,6 +76,12 @@ pub fn global_args() -> Vec<Arg> {
         switch("dry-run")
             .long("dry-run")
             .help("Print the request and a curl command; send nothing"),
+        switch("no-validate")
+            .long("no-validate")
+            .help("Send even when the input does not match the schemas (warns)"),
+        switch("validate-response")
+            .long("validate-response")
+            .help("Warn where the response departs from its schema"),
         text("output")
             .short('o')
             .long("output")
@@ -210,6 +216,8 @@ pub struct Options {
     pub guided: bool,
     pub no_interactive: bool,
     pub dry_run: bool,
+    pub no_validate: bool,
+    pub validate_response: bool,
     pub output: Option<PathBuf>,
     pub color: ColorWhen,
     pub timeout: Option<f64>,
@@ -240,6 +248,8 @@ impl Options {
             guided: flag("guided"),
             no_interactive: flag("no-interactive"),
             dry_run: flag("dry-run"),
+            no_validate: flag("no-validate"),
+            validate_response: flag("validate-response"),
             output: m.get_one::<PathBuf>("output").cloned(),
             color: match m.get_one::<String>("color").map(String::as_str) {
                 Some("always") => ColorWhen::Always,

@@ -16,3 +16,4 @@ pub mod secret;
 pub mod spec;
 pub mod term;
 pub mod transport;
+pub mod validate;

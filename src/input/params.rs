@@ -8,12 +8,29 @@ use serde_json::{Number, Value};
 
 use crate::error::{did_you_mean, Error, Result};
 use crate::spec::{Location, Operation, Param, Scalar, Shape};
+use crate::validate::Violation;
 
 /// One value per parameter of the operation, in the operation's parameter order; `None` for
 /// parameters the user did not give (only what the user set is sent).
 pub type ParamValues = Vec<Option<Value>>;
 
-pub fn collect(op: &Operation, positionals: &[String], pairs: &[String]) -> Result<ParamValues> {
+/// The values, and the problems found while reading them (reported together with any other
+/// problems of the input, so the user sees everything at once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collected {
+    pub values: ParamValues,
+    pub problems: Vec<Violation>,
+}
+
+/// Reads positional values and `-p` pairs. Structural mistakes (an unknown name, a value
+/// given twice) are errors at once; a value of the wrong type is a [`Violation`], or with
+/// `lenient` (`--no-validate`) is sent as the text it was.
+pub fn collect(
+    op: &Operation,
+    positionals: &[String],
+    pairs: &[String],
+    lenient: bool,
+) -> Result<Collected> {
     let mut texts: Vec<Vec<String>> = vec![Vec::new(); op.params.len()];
     let mut from_positional: Vec<bool> = vec![false; op.params.len()];
 
@@ -55,17 +72,39 @@ pub fn collect(op: &Operation, positionals: &[String], pairs: &[String]) -> Resu
         texts[index].push(text.to_string());
     }
 
-    op.params
-        .iter()
-        .zip(texts)
-        .map(|(param, texts)| {
-            if texts.is_empty() {
-                Ok(None)
-            } else {
-                typed(param, &texts).map(Some)
+    let mut problems = Vec::new();
+    let mut values = Vec::with_capacity(op.params.len());
+    for (param, texts) in op.params.iter().zip(texts) {
+        if texts.is_empty() {
+            values.push(None);
+            continue;
+        }
+        match typed(param, &texts) {
+            Ok(value) => values.push(Some(value)),
+            Err(_) if lenient => values.push(Some(as_text(&texts))),
+            Err(problem) => {
+                problems.push(problem);
+                values.push(None);
             }
-        })
-        .collect()
+        }
+    }
+    Ok(Collected { values, problems })
+}
+
+fn as_text(texts: &[String]) -> Value {
+    match texts {
+        [one] => Value::String(one.clone()),
+        many => Value::Array(many.iter().cloned().map(Value::String).collect()),
+    }
+}
+
+pub fn label(param: &Param) -> String {
+    format!(
+        "parameter `{}` ({} {})",
+        param.name,
+        param.location.as_str(),
+        type_label(param)
+    )
 }
 
 fn index_of(op: &Operation, param: &Param) -> usize {
@@ -106,7 +145,7 @@ fn find_param(op: &Operation, name: &str) -> Result<usize> {
         })
 }
 
-fn typed(param: &Param, texts: &[String]) -> Result<Value> {
+fn typed(param: &Param, texts: &[String]) -> Result<Value, Violation> {
     if param.content_type.is_some() {
         let text = single(param, texts)?;
         return Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())));
@@ -141,28 +180,33 @@ fn typed(param: &Param, texts: &[String]) -> Result<Value> {
             let text = single(param, texts)?;
             match serde_json::from_str::<Value>(text) {
                 Ok(Value::Object(map)) => Ok(Value::Object(map)),
-                _ => Err(bad_value(param, text, "a JSON object").with_help(format!(
-                    "write it as -p '{}={{\"key\":\"value\"}}'",
-                    param.name
-                ))),
+                _ => Err(bad_value(
+                    param,
+                    text,
+                    &format!(
+                        "a JSON object, e.g. -p '{}={{\"key\":\"value\"}}'",
+                        param.name
+                    ),
+                )),
             }
         }
     }
 }
 
-fn single<'a>(param: &Param, texts: &'a [String]) -> Result<&'a str> {
+fn single<'a>(param: &Param, texts: &'a [String]) -> Result<&'a str, Violation> {
     match texts {
         [one] => Ok(one),
-        _ => Err(Error::usage(format!(
-            "parameter `{}` takes one value but was given {}",
-            param.name,
-            texts.len()
-        ))
-        .with_help("only array parameters can be repeated")),
+        _ => Err(Violation::new(
+            label(param),
+            format!(
+                "takes one value but was given {} (only array parameters can be repeated)",
+                texts.len()
+            ),
+        )),
     }
 }
 
-fn scalar_value(param: &Param, scalar: Scalar, text: &str) -> Result<Value> {
+fn scalar_value(param: &Param, scalar: Scalar, text: &str) -> Result<Value, Violation> {
     match scalar {
         Scalar::String => Ok(Value::String(text.to_string())),
         Scalar::Integer => text
@@ -193,13 +237,8 @@ fn scalar_value(param: &Param, scalar: Scalar, text: &str) -> Result<Value> {
     }
 }
 
-fn bad_value(param: &Param, text: &str, expected: &str) -> Error {
-    Error::usage(format!(
-        "parameter `{}` ({} {}) expects {expected}, got `{text}`",
-        param.name,
-        param.location.as_str(),
-        type_label(param)
-    ))
+fn bad_value(param: &Param, text: &str, expected: &str) -> Violation {
+    Violation::new(label(param), format!("expects {expected}, got `{text}`"))
 }
 
 pub fn type_label(param: &Param) -> String {
@@ -210,11 +249,10 @@ pub fn type_label(param: &Param) -> String {
     }
 }
 
-/// Required parameters without a value, as one error that lists how to pass each.
-pub fn check_required(op: &Operation, values: &ParamValues) -> Result<()> {
+/// Required parameters without a value, each with how to pass it.
+pub fn missing_required(op: &Operation, values: &ParamValues) -> Vec<Violation> {
     let slots = op.path_params_in_order();
-    let missing: Vec<String> = op
-        .params
+    op.params
         .iter()
         .zip(values)
         .filter(|(p, v)| p.required && v.is_none())
@@ -223,32 +261,9 @@ pub fn check_required(op: &Operation, values: &ParamValues) -> Result<()> {
                 Some(slot) => format!("positional value #{} or -p {}=...", slot + 1, p.name),
                 None => format!("-p {}=...", p.name),
             };
-            format!(
-                "`{}` ({} {}): {how}",
-                p.name,
-                p.location.as_str(),
-                type_label(p)
-            )
+            Violation::new(label(p), format!("is required: pass it as {how}"))
         })
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let positional_example: Vec<String> = slots.iter().map(|p| format!("<{}>", p.name)).collect();
-    Err(Error::usage(format!(
-        "`{}` is missing required parameter(s):\n  {}",
-        op.entry.name,
-        missing.join("\n  ")
-    ))
-    .with_help(if positional_example.is_empty() {
-        "pass each with -p name=value".to_string()
-    } else {
-        format!(
-            "path values can go in order after the operation: {} {}",
-            op.entry.name,
-            positional_example.join(" ")
-        )
-    }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -282,7 +297,9 @@ mod tests {
     #[test]
     fn positionals_fill_path_params_in_url_order() {
         let op = op();
-        let values = collect(&op, &strings(&["7", "00123"]), &[]).unwrap();
+        let values = collect(&op, &strings(&["7", "00123"]), &[], false)
+            .unwrap()
+            .values;
         assert_eq!(
             values[1],
             Some(json!(7)),
@@ -298,19 +315,15 @@ mod tests {
     #[test]
     fn values_are_typed_by_schema() {
         let op = op();
-        let values = collect(
-            &op,
-            &[],
-            &strings(&[
-                "limit=010",
-                "ratio=0.5",
-                "hydrate=TRUE",
-                "tags=a,b",
-                "tags=c",
-                r#"filter={"a":1}"#,
-            ]),
-        )
-        .unwrap();
+        let pairs = strings(&[
+            "limit=010",
+            "ratio=0.5",
+            "hydrate=TRUE",
+            "tags=a,b",
+            "tags=c",
+            r#"filter={"a":1}"#,
+        ]);
+        let values = collect(&op, &[], &pairs, false).unwrap().values;
         assert_eq!(values[2], Some(json!(10)));
         assert_eq!(values[3], Some(json!(0.5)));
         assert_eq!(values[4], Some(json!(true)));
@@ -319,20 +332,29 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_name_the_parameter_and_the_type() {
+    fn bad_values_are_all_reported_with_parameter_and_type() {
         let op = op();
-        let err = collect(&op, &[], &strings(&["limit=ten"])).unwrap_err();
+        let found = collect(&op, &[], &strings(&["limit=ten", "hydrate=yes"]), false).unwrap();
+        let problems: Vec<String> = found.problems.iter().map(ToString::to_string).collect();
         assert_eq!(
-            err.message,
-            "parameter `limit` (query integer) expects an integer, got `ten`"
+            problems,
+            [
+                "parameter `limit` (query integer): expects an integer, got `ten`",
+                "parameter `hydrate` (query boolean): expects a boolean (true or false), got `yes`",
+            ]
         );
-        let err = collect(&op, &[], &strings(&["hydrate=yes"])).unwrap_err();
-        assert!(err.message.contains("expects a boolean"));
+        let lenient = collect(&op, &[], &strings(&["limit=ten"]), true).unwrap();
+        assert!(lenient.problems.is_empty());
+        assert_eq!(
+            lenient.values[2],
+            Some(json!("ten")),
+            "--no-validate sends the text"
+        );
     }
 
     #[test]
     fn unknown_names_suggest_close_ones() {
-        let err = collect(&op(), &[], &strings(&["limt=3"])).unwrap_err();
+        let err = collect(&op(), &[], &strings(&["limt=3"]), false).unwrap_err();
         assert_eq!(err.message, "`getUser` has no parameter `limt`");
         assert!(err.help.unwrap().starts_with("did you mean `limit`?"));
     }
@@ -340,32 +362,36 @@ mod tests {
     #[test]
     fn scalar_given_twice_and_positional_plus_flag_are_errors() {
         let op = op();
-        assert!(collect(&op, &[], &strings(&["limit=1", "limit=2"])).is_err());
-        assert!(collect(&op, &strings(&["a"]), &strings(&["id=b"])).is_err());
-        assert!(collect(&op, &strings(&["a", "1", "x"]), &[]).is_err());
-        assert!(collect(&op, &[], &strings(&["limit"]))
-            .unwrap_err()
-            .help
-            .unwrap()
-            .contains("limit=VALUE"));
+        assert_eq!(
+            collect(&op, &[], &strings(&["limit=1", "limit=2"]), false)
+                .unwrap()
+                .problems
+                .len(),
+            1
+        );
+        assert!(
+            collect(&op, &strings(&["1"]), &strings(&["org=2"]), false).is_err(),
+            "org given twice"
+        );
+        assert!(collect(&op, &strings(&["a", "1", "x"]), &[], false).is_err());
+        let no_value = collect(&op, &[], &strings(&["limit"]), false).unwrap_err();
+        assert!(no_value.help.unwrap().contains("limit=VALUE"));
     }
 
     #[test]
-    fn missing_required_are_listed_together() {
+    fn missing_required_are_listed_with_how_to_pass_them() {
         let op = op();
-        let values = collect(&op, &[], &[]).unwrap();
-        let err = check_required(&op, &values).unwrap_err();
-        assert!(
-            err.message
-                .contains("`id` (path string): positional value #2 or -p id=..."),
-            "{}",
-            err.message
-        );
-        assert!(
-            err.message
-                .contains("`org` (path integer): positional value #1"),
-            "{}",
-            err.message
+        let values = collect(&op, &[], &[], false).unwrap().values;
+        let missing: Vec<String> = missing_required(&op, &values)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                "parameter `id` (path string): is required: pass it as positional value #2 or -p id=...",
+                "parameter `org` (path integer): is required: pass it as positional value #1 or -p org=...",
+            ]
         );
     }
 }

@@ -317,7 +317,9 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let values = params::collect(&op, &["a/b".to_string()], &pairs).unwrap();
+        let values = params::collect(&op, &["a/b".to_string()], &pairs, false)
+            .unwrap()
+            .values;
         let base = base_url(&op.servers, None, &Origin::Bundled("t".into())).unwrap();
         let request = build(Plan {
             op: &op,
@@ -343,7 +345,7 @@ mod tests {
     fn ambient_token_only_goes_where_bearer_is_declared() {
         let doc = doc();
         let op = op(&doc, "pub");
-        let values = params::collect(&op, &[], &[]).unwrap();
+        let values = params::collect(&op, &[], &[], false).unwrap().values;
         let plan = |t| Plan {
             op: &op,
             values: &values,

@@ -250,7 +250,7 @@ pub fn resolve_operation(document: &Value, entry: &OperationEntry) -> Result<Ope
         body,
         servers,
         auth: auth_of(document, op),
-        success_schema: success_schema(document, op),
+        responses: responses_of(document, op),
     })
 }
 
@@ -479,20 +479,45 @@ fn auth_of(document: &Value, op: &Value) -> Auth {
     }
 }
 
-fn success_schema(document: &Value, op: &Value) -> Option<Value> {
-    let responses = op.get("responses")?.as_object()?;
-    let (_, response) = responses
+fn responses_of(document: &Value, op: &Value) -> Vec<ResponseSpec> {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    responses
         .iter()
-        .find(|(code, _)| code.starts_with('2'))
-        .or_else(|| responses.iter().find(|(code, _)| *code == "default"))?;
-    let (response, _) = deref(document, response, "").ok()?;
-    let content = response.get("content")?.as_object()?;
-    let media = content
-        .iter()
-        .find(|(t, _)| is_json_media_type(t))
-        .map(|(_, m)| m)
-        .or_else(|| content.values().next())?;
-    media.get("schema").cloned()
+        .map(|(status, response)| {
+            let response = deref(document, response, "")
+                .map(|(r, _)| r)
+                .unwrap_or(&Value::Null);
+            let content = response.get("content").and_then(Value::as_object);
+            let media = content.and_then(|content| {
+                content
+                    .iter()
+                    .find(|(t, _)| is_json_media_type(t))
+                    .or_else(|| content.iter().next())
+            });
+            let schema = media
+                .and_then(|(_, m)| m.get("schema"))
+                .and_then(|s| deref(document, s, "").ok())
+                .map(|(s, _)| s.clone());
+            let example = media.and_then(|(_, m)| {
+                m.get("example").cloned().or_else(|| {
+                    let first = m.get("examples")?.as_object()?.values().next()?;
+                    deref(document, first, "").ok()?.0.get("value").cloned()
+                })
+            });
+            ResponseSpec {
+                status: status.clone(),
+                description: response
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                content_type: media.map(|(t, _)| t.clone()),
+                schema,
+                example,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -108,8 +108,20 @@ pub struct Operation {
     /// Servers of the operation or path item, else of the document.
     pub servers: Vec<Server>,
     pub auth: Auth,
-    /// The first 2xx (else default) response's JSON schema, for later use by help and mocks.
-    pub success_schema: Option<Value>,
+    /// The documented responses, in document order.
+    pub responses: Vec<ResponseSpec>,
+}
+
+/// One documented response: its status key (`200`, `2XX`, `default`) and JSON content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseSpec {
+    pub status: String,
+    pub description: Option<String>,
+    pub content_type: Option<String>,
+    /// The schema with its top-level `$ref` resolved.
+    pub schema: Option<Value>,
+    /// The media type's `example` (or first `examples` value), when the document gives one.
+    pub example: Option<Value>,
 }
 
 impl Operation {
@@ -130,6 +142,30 @@ impl Operation {
             .collect();
         params.sort_by_key(|(at, _)| *at);
         params.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// The first 2xx response, else `default`.
+    pub fn success_response(&self) -> Option<&ResponseSpec> {
+        self.responses
+            .iter()
+            .find(|r| r.status.starts_with('2'))
+            .or_else(|| self.responses.iter().find(|r| r.status == "default"))
+    }
+
+    /// The response documented for `status`: the exact code, then `4XX`-style ranges, then
+    /// `default`.
+    pub fn response_for(&self, status: u16) -> Option<&ResponseSpec> {
+        let exact = status.to_string();
+        let range = format!("{}XX", status / 100);
+        self.responses
+            .iter()
+            .find(|r| r.status == exact)
+            .or_else(|| {
+                self.responses
+                    .iter()
+                    .find(|r| r.status.eq_ignore_ascii_case(&range))
+            })
+            .or_else(|| self.responses.iter().find(|r| r.status == "default"))
     }
 
     pub fn param(&self, name: &str) -> Option<&Param> {

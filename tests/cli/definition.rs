@@ -258,7 +258,7 @@ fn the_3_1_integer_or_null_parameter_is_read_as_an_integer() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output)
-        .contains("parameter `depth` (query integer) expects an integer, got `deep`"));
+        .contains("parameter `depth` (query integer): expects an integer, got `deep`"));
 }
 
 #[test]

@@ -62,7 +62,7 @@ fn missing_path_parameter_is_listed_with_how_to_pass_it() {
     let (code, err) = run(&sandbox, &["user", "getUserV2", "-s", &server.url]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("`id` (path string): positional value #1 or -p id=..."),
+        err.contains("parameter `id` (path string): is required: pass it as positional value #1 or -p id=..."),
         "{err}"
     );
     server.assert_untouched();
@@ -86,7 +86,7 @@ fn wrongly_typed_and_unknown_parameters_are_usage_errors() {
     assert_eq!(code, 2);
     assert!(
         err.contains(
-            "parameter `hydrate` (query boolean) expects a boolean (true or false), got `maybe`"
+            "parameter `hydrate` (query boolean): expects a boolean (true or false), got `maybe`"
         ),
         "{err}"
     );

@@ -1,0 +1,288 @@
+//! Checks every input against the operation's schemas before anything is sent, and reports
+//! every problem at once, each with where it is (`body /user_detail/email`) and what was
+//! expected. Validators are built only for the operation in use.
+
+pub mod dialect;
+
+use std::fmt;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+pub use dialect::Direction;
+
+use crate::error::{Error, Result};
+
+/// One problem with the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where: "parameter `limit` (query integer)", "body /user_detail/email", "body".
+    pub at: String,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(at: impl Into<String>, message: impl Into<String>) -> Self {
+        Violation {
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+/// All violations as one usage error (exit 2): nothing was sent.
+pub fn rejection(operation: &str, violations: &[Violation]) -> Error {
+    let count = violations.len();
+    let lines: Vec<String> = violations.iter().map(|v| format!("  {v}")).collect();
+    Error::usage(format!(
+        "`{operation}` was not sent: {count} problem{} with the input\n{}",
+        if count == 1 { "" } else { "s" },
+        lines.join("\n")
+    ))
+    .with_help("fix the values above and run again, or pass --no-validate to send anyway")
+}
+
+/// A compiled schema of one parameter, body or response.
+pub struct Schema {
+    validator: Validator,
+}
+
+impl Schema {
+    /// Compiles `schema` (an OpenAPI schema from `document`) with just the parts of the document
+    /// it references.
+    pub fn compile(
+        document: &Value,
+        schema: &Value,
+        direction: Direction,
+        what: &str,
+    ) -> Result<Schema> {
+        let mut root = match dialect::convert(document, schema, direction) {
+            Value::Object(map) => map,
+            Value::Bool(true) => serde_json::Map::new(),
+            other => {
+                return Err(Error::spec(format!(
+                    "the schema of {what} is not an object: {other}"
+                )))
+            }
+        };
+        for (key, value) in dialect::sparse_document(document, schema, direction) {
+            root.entry(key).or_insert(value);
+        }
+        let validator = jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&Value::Object(root))
+            .map_err(|e| {
+                Error::spec(format!(
+                    "the schema of {what} cannot be used for validation: {e}"
+                ))
+                .with_help("pass --no-validate to send without checking")
+            })?;
+        Ok(Schema { validator })
+    }
+
+    /// Every way `instance` departs from the schema; `label` starts each location ("body").
+    pub fn check(&self, instance: &Value, label: &str) -> Vec<Violation> {
+        self.validator
+            .iter_errors(instance)
+            .map(|error| describe(&error, label))
+            .collect()
+    }
+}
+
+fn at(label: &str, pointer: &str) -> String {
+    if pointer.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label} {pointer}")
+    }
+}
+
+/// The instance as shown in a message: short values whole, long ones cut.
+fn shown(instance: &Value) -> String {
+    let text = instance.to_string();
+    if text.chars().count() <= 60 {
+        text
+    } else {
+        format!("{}…", text.chars().take(57).collect::<String>())
+    }
+}
+
+fn describe(error: &ValidationError<'_>, label: &str) -> Violation {
+    let location = at(label, error.instance_path().as_str());
+    let message = match error.kind() {
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            let keyword = if matches!(error.kind(), ValidationErrorKind::AnyOf { .. }) {
+                "anyOf"
+            } else {
+                "oneOf"
+            };
+            // Fewest errors wins; on a tie, the branch whose errors lie deeper got further.
+            let closeness = |errors: &Vec<ValidationError<'_>>| {
+                let depth = errors
+                    .iter()
+                    .map(|e| e.instance_path().as_str().matches('/').count())
+                    .max()
+                    .unwrap_or(0);
+                (errors.len(), std::cmp::Reverse(depth))
+            };
+            match context
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, errors)| closeness(errors))
+            {
+                Some((branch, errors)) if !errors.is_empty() => {
+                    let first = describe(&errors[0], label);
+                    format!(
+                        "{} matches none of the {} {keyword} alternatives; the closest (#{}) fails with {}: {}",
+                        shown(error.instance()),
+                        context.len(),
+                        branch + 1,
+                        first.at,
+                        first.message
+                    )
+                }
+                _ => format!(
+                    "{} matches none of the {keyword} alternatives",
+                    shown(error.instance())
+                ),
+            }
+        }
+        ValidationErrorKind::OneOfMultipleValid { context } => {
+            let matching: Vec<String> = context
+                .iter()
+                .enumerate()
+                .filter(|(_, errors)| errors.is_empty())
+                .map(|(i, _)| format!("#{}", i + 1))
+                .collect();
+            format!(
+                "{} matches more than one oneOf alternative ({}); it must match exactly one",
+                shown(error.instance()),
+                matching.join(", ")
+            )
+        }
+        _ => error.masked_with(shown(error.instance())).to_string(),
+    };
+    Violation {
+        at: location,
+        message,
+    }
+}
+
+/// Checks parameter values and the body of one request against the operation's schemas.
+pub fn check_request(
+    document: &Value,
+    op: &crate::spec::Operation,
+    values: &crate::input::params::ParamValues,
+    body: Option<&crate::input::body::BodyInput>,
+) -> Result<Vec<Violation>> {
+    let mut found = Vec::new();
+    for (param, value) in op.params.iter().zip(values) {
+        let (Some(value), Some(schema)) = (value, &param.schema) else {
+            continue;
+        };
+        let label = crate::input::params::label(param);
+        let compiled = Schema::compile(document, schema, Direction::Request, &label)?;
+        found.extend(compiled.check(value, &label).into_iter().map(|mut v| {
+            // The parameter's own value has no inner pointer worth showing as "…/".
+            v.at =
+                v.at.replacen(&format!("{label} "), &format!("{label} at "), 1);
+            v
+        }));
+    }
+    if let (Some(spec), Some(crate::input::body::BodyInput::Raw(bytes))) = (&op.body, body) {
+        if let (true, Some(schema)) = (spec.is_json(), &spec.schema) {
+            let instance: Value = serde_json::from_slice(bytes)
+                .map_err(|e| Error::usage(format!("the request body is not valid JSON: {e}")))?;
+            let compiled =
+                Schema::compile(document, schema, Direction::Request, "the request body")?;
+            found.extend(compiled.check(&instance, "body"));
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn violations(schema: Value, instance: Value) -> Vec<String> {
+        let doc = json!({"components": {"schemas": {
+            "Cat": {"type": "object", "required": ["meow"], "properties": {"meow": {"type": "boolean"}}},
+            "Dog": {"type": "object", "required": ["bark"], "properties": {"bark": {"type": "boolean"}}}
+        }}});
+        Schema::compile(&doc, &schema, Direction::Request, "body")
+            .unwrap()
+            .check(&instance, "body")
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_violation_is_reported_with_its_pointer() {
+        let schema = json!({"type": "object", "required": ["name"], "properties": {
+            "user_detail": {"type": "object", "properties": {"email": {"type": "string", "format": "email"}}},
+            "age": {"type": "integer", "minimum": 0}}});
+        let found = violations(schema, json!({"user_detail": {"email": "bob"}, "age": -1}));
+        assert!(
+            found.contains(&r#"body /user_detail/email: "bob" is not a "email""#.to_string()),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&"body /age: -1 is less than the minimum of 0".to_string()),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&r#"body: "name" is a required property"#.to_string()),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn one_of_failures_name_the_closest_branch() {
+        let schema = json!({"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}]});
+        let found = violations(schema.clone(), json!({"bark": "loud"}));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains(
+                "matches none of the 2 oneOf alternatives; the closest (#2) fails with body /bark"
+            ),
+            "{found:?}"
+        );
+        let both = violations(schema, json!({"bark": true, "meow": true}));
+        assert!(
+            both[0].contains("matches more than one oneOf alternative (#1, #2)"),
+            "{both:?}"
+        );
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        let found = violations(json!({"type": "string"}), json!({"a": "x".repeat(200)}));
+        assert!(found[0].len() < 120 && found[0].contains('…'), "{found:?}");
+    }
+
+    #[test]
+    fn rejection_lists_everything_and_offers_no_validate() {
+        let err = rejection(
+            "x",
+            &[
+                Violation::new("body /a", "bad"),
+                Violation::new("parameter `b`", "worse"),
+            ],
+        );
+        assert_eq!(
+            err.message,
+            "`x` was not sent: 2 problems with the input\n  body /a: bad\n  parameter `b`: worse"
+        );
+        assert!(err.help.unwrap().contains("--no-validate"));
+    }
+}
