@@ -9,3 +9,4 @@ mod output;
 mod server;
 mod user_api;
 mod util;
+mod validation;
