@@ -12,6 +12,7 @@ pub mod input;
 pub mod listing;
 pub mod output;
 pub mod request;
+pub mod sample;
 pub mod secret;
 pub mod spec;
 pub mod term;

@@ -104,3 +104,42 @@ fn every_corpus_operation_resolves_or_fails_alone() {
         "more than 1% of corpus operations fail: {broken:#?}"
     );
 }
+
+#[test]
+fn every_generated_request_sample_passes_validation() {
+    use epilot::sample::valid_sample;
+    use epilot::validate::{Direction, Schema};
+    let Some(files) = corpus() else { return };
+    let (mut checked, mut failures) = (0, Vec::new());
+    for file in &files {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &|_| {
+            unreachable!("no URLs")
+        })
+        .unwrap();
+        for entry in &loaded.api.operations {
+            let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
+            let Some(schema) = op
+                .body
+                .as_ref()
+                .filter(|b| b.is_json())
+                .and_then(|b| b.schema.as_ref())
+            else {
+                continue;
+            };
+            let body = valid_sample(&loaded.document, schema, Direction::Request);
+            let compiled =
+                Schema::compile(&loaded.document, schema, Direction::Request, "body").unwrap();
+            let problems = compiled.check(&body, "body");
+            checked += 1;
+            if !problems.is_empty() {
+                failures.push(format!("{name} {}: {}", entry.name, problems[0]));
+            }
+        }
+    }
+    eprintln!(
+        "corpus samples: {checked} bodies checked, {} invalid",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -311,3 +311,34 @@ fn validate_response_warns_without_changing_the_exit_code() {
         "{err}"
     );
 }
+
+#[test]
+fn generated_samples_of_every_user_operation_pass_validation() {
+    use epilot::validate::{Direction, Schema};
+    let loaded = epilot::spec::load("user", None, &|_| unreachable!("bundled")).unwrap();
+    let mut checked = 0;
+    for entry in &loaded.api.operations {
+        let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
+        for (schema, direction) in op
+            .body
+            .iter()
+            .filter_map(|b| b.schema.as_ref().map(|s| (s, Direction::Request)))
+            .chain(
+                op.success_response()
+                    .and_then(|r| r.schema.as_ref())
+                    .map(|s| (s, Direction::Response)),
+            )
+        {
+            let sample = epilot::sample::valid_sample(&loaded.document, schema, direction);
+            let problems = Schema::compile(&loaded.document, schema, direction, "x")
+                .unwrap()
+                .check(&sample, "sample");
+            assert!(problems.is_empty(), "{}: {problems:?}", entry.name);
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 40,
+        "request and response samples checked: {checked}"
+    );
+}
