@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use crate::cli::{self, Options};
 use crate::command;
+use crate::docs;
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
+use crate::help;
 use crate::input::{body, params};
 use crate::listing;
-use crate::output::{self, json_fmt::Layout, Settings, BROKEN_PIPE};
+use crate::mock;
+use crate::output::{self, json_fmt::Layout, pager, Settings, BROKEN_PIPE};
 use crate::request::{self, Token};
 use crate::secret::Secret;
 use crate::spec::{self, index, LoadedApi};
@@ -45,8 +48,10 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     let Some(api_name) = invocation.api.clone() else {
         return root(args, env);
     };
-    if api_name == "help" {
-        return print_root_help(env);
+    match api_name.as_str() {
+        "help" => return print_root_help(env),
+        "docs" => return docs(args, &invocation, env),
+        _ => {}
     }
     let loaded = spec::load(
         &api_name,
@@ -57,22 +62,34 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Some(name) => Some(find_operation(&loaded, name)?),
         None => None,
     };
-    let listing_help =
-        (invocation.help && operation.is_none()).then(|| listing::operations(&loaded.api));
-    let tree = command::tree(&loaded.api, operation.as_ref(), listing_help);
+    let tree = command::tree(&loaded.api, operation.as_ref());
     let matches = match tree.try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
     let innermost = cli::innermost(&matches);
     let options = Options::from_matches(innermost);
+    let style = if term::use_colour(
+        options.color,
+        env.terminal.stdout,
+        (env.var)("NO_COLOR").as_deref(),
+    ) {
+        help::BOLD
+    } else {
+        help::PLAIN
+    };
     match operation {
-        None => {
-            env.stdout
-                .write_all(listing::operations(&loaded.api).as_bytes())
-                .map_err(output::io_error)?;
-            Ok(exit::OK)
-        }
+        None if options.help && options.json => print_json(&help::api_json(&loaded.api), env),
+        None if options.help => show_long(&listing::operations(&loaded.api), env),
+        None => write_out(listing::operations(&loaded.api).as_bytes(), env),
+        Some(op) if options.help && options.json => print_json(
+            &help::operation_json(&loaded.api.name, &loaded.document, &op),
+            env,
+        ),
+        Some(op) if options.help => show_long(
+            &help::operation_text(&loaded.api.name, &loaded.document, &op, &style),
+            env,
+        ),
         Some(op) => {
             let positionals = command::positional_values(&op, innermost);
             call(&loaded, &op, &positionals, &options, env)
@@ -80,13 +97,57 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     }
 }
 
+/// `epilot docs <api> [--definition ...]`: the Markdown reference on stdout.
+fn docs(args: &[OsString], invocation: &cli::Invocation, env: &mut Env<'_>) -> Result<u8> {
+    let command = cli::root_command().subcommand(
+        clap::Command::new("docs")
+            .about("Write a Markdown reference of an API to stdout")
+            .disable_help_flag(true)
+            .arg(clap::Arg::new("api").value_name("API").required(true)),
+    );
+    if let Err(clap_error) = command.try_get_matches_from(args) {
+        return clap_outcome(clap_error, env);
+    }
+    let api = invocation.operation.as_deref().unwrap_or_default();
+    let loaded = spec::load(
+        api,
+        invocation.definition.as_deref(),
+        &transport::fetch_text,
+    )?;
+    write_out(
+        docs::markdown(&loaded.api, &loaded.document).as_bytes(),
+        env,
+    )
+}
+
+fn write_out(bytes: &[u8], env: &mut Env<'_>) -> Result<u8> {
+    env.stdout.write_all(bytes).map_err(output::io_error)?;
+    Ok(exit::OK)
+}
+
+fn print_json(value: &serde_json::Value, env: &mut Env<'_>) -> Result<u8> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    write_out(format!("{text}\n").as_bytes(), env)
+}
+
+/// Long text through the pager on a terminal; straight to stdout otherwise.
+fn show_long(text: &str, env: &mut Env<'_>) -> Result<u8> {
+    if env.terminal.stdout {
+        if let Some(pager) = pager::command_line((env.var)("PAGER").as_deref()) {
+            env.stdout.flush().map_err(output::io_error)?;
+            if pager::page(text, &pager) {
+                return Ok(exit::OK);
+            }
+        }
+    }
+    write_out(text.as_bytes(), env)
+}
+
 fn root(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     // No API named: let clap handle --version and flag errors, else show the overview.
     match cli::root_command().try_get_matches_from(args) {
-        Err(clap_error) if clap_error.kind() != clap::error::ErrorKind::DisplayHelp => {
-            clap_outcome(clap_error, env)
-        }
-        _ => print_root_help(env),
+        Err(clap_error) => clap_outcome(clap_error, env),
+        Ok(_) => print_root_help(env),
     }
 }
 
@@ -301,7 +362,8 @@ fn call(
         headers: &options.headers,
     })?;
 
-    if op.auth == spec::Auth::Bearer && prepared.header("authorization").is_none() {
+    if op.auth == spec::Auth::Bearer && prepared.header("authorization").is_none() && !options.mock
+    {
         let _ = writeln!(
             env.stderr,
             "warning: `{}` expects a bearer token and none was given; pass --token or set EPILOT_TOKEN",
@@ -319,7 +381,11 @@ fn call(
         .timeout
         .map(Duration::from_secs_f64)
         .unwrap_or(transport::DEFAULT_TIMEOUT);
-    let response = transport::send(&prepared, timeout)?;
+    let response = if options.mock {
+        mock::response(&loaded.document, op)
+    } else {
+        transport::send(&prepared, timeout)?
+    };
     if options.include || options.verbose {
         output::write_response_head(env.stderr, &response).map_err(output::io_error)?;
     }

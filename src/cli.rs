@@ -14,6 +14,13 @@ pub fn global_args() -> Vec<Arg> {
     let many = |id: &'static str| Arg::new(id).global(true).action(ArgAction::Append);
     let switch = |id: &'static str| Arg::new(id).global(true).action(ArgAction::SetTrue);
     vec![
+        switch("help")
+            .short('h')
+            .long("help")
+            .help("Show help: of the CLI, an API, or an operation (with --json: as JSON)"),
+        switch("mock")
+            .long("mock")
+            .help("Answer offline with the documented sample response; send nothing"),
         many("param")
             .short('p')
             .long("param")
@@ -117,6 +124,7 @@ pub fn root_command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .about("A spec-driven command-line client for the epilot APIs")
         .disable_help_subcommand(true)
+        .disable_help_flag(true)
         .args(global_args())
 }
 
@@ -201,6 +209,8 @@ pub enum ColorWhen {
 /// The parsed flags, as close to the command line as possible; nothing is read or derived.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
+    pub help: bool,
+    pub mock: bool,
     pub params: Vec<String>,
     pub data: Option<String>,
     pub form: Vec<String>,
@@ -233,6 +243,8 @@ impl Options {
         let text = |id: &str| m.get_one::<String>(id).cloned();
         let flag = |id: &str| m.get_flag(id);
         Options {
+            help: flag("help"),
+            mock: flag("mock"),
             params: list("param"),
             data: text("data"),
             form: list("form"),

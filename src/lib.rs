@@ -7,9 +7,12 @@
 pub mod app;
 pub mod cli;
 pub mod command;
+pub mod docs;
 pub mod error;
+pub mod help;
 pub mod input;
 pub mod listing;
+pub mod mock;
 pub mod output;
 pub mod request;
 pub mod sample;

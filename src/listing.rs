@@ -91,7 +91,8 @@ pub fn apis() -> String {
         let _ = writeln!(out, "  {name:<12} {title} (bundled)");
     }
     out.push_str(
-        "\nAny other OpenAPI 3 document works too:\n  epilot <name> <operation> --definition <file|url>\n\
+        "\nCommands:\n  docs <api>   write a Markdown reference of an API to stdout\n  help         show this overview\n\
+         \nAny other OpenAPI 3 document works too:\n  epilot <name> <operation> --definition <file|url>\n\
          \nExamples:\n  epilot user                              list the user API's operations\n  \
          epilot user getUserV2 <id> --dry-run     show the request without sending it\n  \
          epilot user getMeV2 --jsonata 'email'    transform the answer with JSONata\n",

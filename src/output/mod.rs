@@ -4,6 +4,7 @@
 
 pub mod json_fmt;
 pub mod jsonata;
+pub mod pager;
 
 use std::collections::HashMap;
 use std::io::{self, Write};

@@ -158,10 +158,27 @@ pub fn sparse_document(
     schema: &Value,
     direction: Direction,
 ) -> Map<String, Value> {
+    copy_referenced(document, &[schema], |node| {
+        convert(document, node, direction)
+    })
+}
+
+/// The nodes `roots` reference (transitively), unchanged, at their original pointers.
+pub fn referenced_nodes(document: &Value, roots: &[&Value]) -> Map<String, Value> {
+    copy_referenced(document, roots, Value::clone)
+}
+
+fn copy_referenced(
+    document: &Value,
+    roots: &[&Value],
+    transform: impl Fn(&Value) -> Value,
+) -> Map<String, Value> {
     let mut sparse = Map::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut pending: Vec<String> = Vec::new();
-    collect_refs(schema, &mut pending);
+    for root in roots {
+        collect_refs(root, &mut pending);
+    }
     while let Some(pointer) = pending.pop() {
         if !seen.insert(pointer.clone()) {
             continue;
@@ -169,9 +186,9 @@ pub fn sparse_document(
         let Some(target) = document.pointer(&pointer) else {
             continue;
         };
-        let converted = convert(document, target, direction);
-        collect_refs(&converted, &mut pending);
-        insert_at(&mut sparse, &pointer, converted);
+        let copied = transform(target);
+        collect_refs(&copied, &mut pending);
+        insert_at(&mut sparse, &pointer, copied);
     }
     sparse
 }

@@ -143,3 +143,58 @@ fn every_generated_request_sample_passes_validation() {
     );
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[test]
+fn help_and_docs_render_for_every_corpus_operation() {
+    let Some(files) = corpus() else { return };
+    let sandbox = Sandbox::new();
+    let mut rendered = 0;
+    for file in &files {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &|_| {
+            unreachable!("no URLs")
+        })
+        .unwrap();
+        for entry in &loaded.api.operations {
+            let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
+            let text =
+                epilot::help::operation_text(&name, &loaded.document, &op, &epilot::help::PLAIN);
+            assert!(
+                text.contains(&format!("{} {}", entry.method.as_str(), entry.path)),
+                "{name} {}",
+                entry.name
+            );
+            let model = epilot::help::operation_json(&name, &loaded.document, &op);
+            assert_eq!(model["name"], entry.name.as_str());
+            rendered += 1;
+        }
+        // And through the binary, for the first operation and the whole docs page.
+        if let Some(first) = loaded.api.operations.first() {
+            let output = sandbox
+                .epilot()
+                .args([name.as_str(), first.name.as_str(), "--help", "--definition"])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{name} {}: {}",
+                first.name,
+                stderr_of(&output)
+            );
+        }
+        let docs = sandbox
+            .epilot()
+            .args(["docs", name.as_str(), "--definition"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(docs.status.success(), "docs {name}: {}", stderr_of(&docs));
+        assert_eq!(
+            stdout_of(&docs).matches("\n### Sample Call\n").count(),
+            loaded.api.operations.len(),
+            "docs {name}"
+        );
+    }
+    eprintln!("help rendered for {rendered} corpus operations");
+}

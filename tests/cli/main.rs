@@ -4,6 +4,7 @@
 mod corpus;
 mod definition;
 mod errors;
+mod help;
 mod jsonata_suite;
 mod output;
 mod server;

@@ -1,0 +1,188 @@
+//! `epilot docs <api>`: a Markdown reference of an API in the layout of the epilot API
+//! reference: title and base URL, quick start, common flags, operations by tag, then one
+//! section per operation with parameters, body, sample calls and a sample response.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::help::{self, examples, response_sample};
+use crate::spec::{index, Api};
+
+pub fn markdown(api: &Api, document: &Value) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}\n", api.title);
+    if let Some(server) = api.servers.first() {
+        let _ = writeln!(out, "- Base URL: `{}`", server.url);
+    }
+    if let Some(version) = &api.version {
+        let _ = writeln!(out, "- Version: {version}");
+    }
+    if let Some(description) = &api.description {
+        let _ = writeln!(out, "\n{}", description.trim_end());
+    }
+    let first = api
+        .operations
+        .first()
+        .map(|o| o.name.as_str())
+        .unwrap_or("<operation>");
+    let _ = writeln!(
+        out,
+        "\n## Quick Start\n\n```sh\n# List available operations\nepilot {name}\n# Call an operation\nepilot {name} {first}\n```\n",
+        name = api.name
+    );
+    out.push_str("## Common Flags\n\n| Flag | Description |\n|---|---|\n");
+    for (spec, text) in help::flag_rows() {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} |",
+            spec.trim().replace('|', "\\|"),
+            text.replace('|', "\\|")
+        );
+    }
+
+    out.push_str("\n## Operations\n");
+    let mut tags = api.tags.clone();
+    if api.operations.iter().any(|o| o.tags.is_empty()) {
+        tags.push(String::new());
+    }
+    for tag in &tags {
+        let ops: Vec<_> = api
+            .operations
+            .iter()
+            .filter(|o| o.tags.first().map_or(tag.is_empty(), |t| t == tag))
+            .collect();
+        if ops.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n### {}\n",
+            if tag.is_empty() {
+                "Other operations"
+            } else {
+                tag
+            }
+        );
+        for op in ops {
+            let summary = op
+                .summary
+                .as_deref()
+                .map(|s| format!(" — {s}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- [`{}`](#{}) `{} {}`{summary}",
+                op.name,
+                anchor(&op.name),
+                op.method.as_str(),
+                op.path
+            );
+        }
+    }
+
+    for entry in &api.operations {
+        let _ = writeln!(out, "\n## {}\n", entry.name);
+        let op = match index::resolve_operation(document, entry) {
+            Ok(op) => op,
+            Err(error) => {
+                let _ = writeln!(out, "> This operation cannot be used: {}", error.message);
+                continue;
+            }
+        };
+        if let Some(summary) = &entry.summary {
+            let _ = writeln!(out, "{summary}\n");
+        }
+        if let Some(description) = op
+            .description
+            .as_deref()
+            .filter(|d| Some(*d) != entry.summary.as_deref())
+        {
+            let _ = writeln!(out, "{}\n", description.trim_end());
+        }
+        let _ = writeln!(out, "`{} {}`", entry.method.as_str(), entry.path);
+        if !op.params.is_empty() {
+            out.push_str("\n### Parameters\n\n| Name | In | Type | Required | Description |\n|---|---|---|---|---|\n");
+            for p in &op.params {
+                let description = p
+                    .description
+                    .as_deref()
+                    .unwrap_or("")
+                    .replace('\n', " ")
+                    .replace('|', "\\|");
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} |",
+                    p.name,
+                    p.location.as_str(),
+                    help::type_with_format(p),
+                    if p.required { "Yes" } else { "No" },
+                    description.trim()
+                );
+            }
+        }
+        if let Some(body) = &op.body {
+            let _ = writeln!(
+                out,
+                "\n### Request Body\n\n{} `{}`",
+                if body.required {
+                    "Required,"
+                } else {
+                    "Optional,"
+                },
+                body.content_types.join("`, `")
+            );
+            if let Some(sample) = help::body_sample(document, &op) {
+                let _ = writeln!(
+                    out,
+                    "\n```json\n{}\n```",
+                    serde_json::to_string_pretty(&sample).unwrap_or_default()
+                );
+            }
+        }
+        let examples = examples(&api.name, document, &op);
+        let _ = writeln!(
+            out,
+            "\n### Sample Call\n\n```sh\n{}\n```",
+            examples.with_params
+        );
+        if let Some(line) = &examples.with_body {
+            let _ = writeln!(out, "\nWith request body:\n\n```sh\n{line}\n```");
+        }
+        if let Some(line) = &examples.positional {
+            let _ = writeln!(
+                out,
+                "\nUsing positional args for path parameters:\n\n```sh\n{line}\n```"
+            );
+        }
+        if let Some(line) = &examples.with_optional {
+            let _ = writeln!(out, "\nWith optional parameters:\n\n```sh\n{line}\n```");
+        }
+        if let Some(line) = &examples.with_stdin {
+            let _ = writeln!(out, "\nUsing stdin pipe:\n\n```sh\n{line}\n```");
+        }
+        let _ = writeln!(
+            out,
+            "\nWith JSONata filter:\n\n```sh\n{}\n```",
+            examples.with_jsonata
+        );
+        if let Some((status, sample)) = response_sample(document, &op) {
+            let _ = writeln!(
+                out,
+                "\n### Sample Response ({status})\n\n```json\n{}\n```",
+                serde_json::to_string_pretty(&sample).unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+/// GitHub-style heading anchor.
+fn anchor(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_' || *c == ' ')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}

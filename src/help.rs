@@ -1,0 +1,485 @@
+//! What the CLI says about an operation: its help page, the examples shared with `docs`, and
+//! the machine-readable model for `--help --json`. Pure text building; the caller prints.
+
+use serde_json::{json, Value};
+
+use crate::input::params::type_label;
+use crate::request::curl::shell_quote;
+use crate::request::style::plain_text;
+use crate::sample::valid_sample;
+use crate::spec::{Api, Location, Operation, Param};
+use crate::validate::Direction;
+
+/// Ready-to-paste command lines for one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examples {
+    /// Required parameters as `-p name=value`.
+    pub with_params: String,
+    /// Path values as positionals, when the operation has path parameters.
+    pub positional: Option<String>,
+    /// Some optional parameters too, when the operation has any.
+    pub with_optional: Option<String>,
+    /// With the sample body as `-d`, when the operation takes a JSON body.
+    pub with_body: Option<String>,
+    /// The body piped on stdin.
+    pub with_stdin: Option<String>,
+    pub jsonata_expression: String,
+    pub with_jsonata: String,
+    pub with_json: String,
+}
+
+fn sample_text(document: &Value, param: &Param) -> String {
+    let value = param
+        .schema
+        .as_ref()
+        .map(|s| valid_sample(document, s, Direction::Request))
+        .unwrap_or(Value::Null);
+    match value {
+        Value::Array(items) => items.iter().map(plain_text).collect::<Vec<_>>().join(","),
+        Value::Null => "value".to_string(),
+        other => plain_text(&other),
+    }
+}
+
+/// The request body sample (valid for its schema), when the operation takes a JSON body.
+pub fn body_sample(document: &Value, op: &Operation) -> Option<Value> {
+    let body = op.body.as_ref().filter(|b| b.is_json())?;
+    Some(match &body.schema {
+        Some(schema) => valid_sample(document, schema, Direction::Request),
+        None => json!({}),
+    })
+}
+
+/// The sample answer: the documented example of the first 2xx response, else one generated
+/// from its schema.
+pub fn response_sample(document: &Value, op: &Operation) -> Option<(String, Value)> {
+    let response = op.success_response()?;
+    let value = match (&response.example, &response.schema) {
+        (Some(example), _) => example.clone(),
+        (None, Some(schema)) => valid_sample(document, schema, Direction::Response),
+        (None, None) => return None,
+    };
+    Some((response.status.clone(), value))
+}
+
+/// A useful `--jsonata` expression for the answer: `id` when there is one, else the first
+/// list's first item, else the first field; `$` for anything else.
+pub fn jsonata_for(document: &Value, op: &Operation) -> String {
+    let Some(schema) = op.success_response().and_then(|r| r.schema.as_ref()) else {
+        return "$".into();
+    };
+    let sample = valid_sample(document, schema, Direction::Response);
+    let Value::Object(fields) = sample else {
+        return "$".into();
+    };
+    if fields.contains_key("id") {
+        return "id".into();
+    }
+    let simple = |name: &str| {
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.is_empty()
+    };
+    if let Some((name, _)) = fields.iter().find(|(name, v)| v.is_array() && simple(name)) {
+        return format!("{name}[0]");
+    }
+    fields
+        .keys()
+        .find(|name| simple(name))
+        .cloned()
+        .unwrap_or_else(|| "$".into())
+}
+
+pub fn examples(api: &str, document: &Value, op: &Operation) -> Examples {
+    let base = format!("epilot {api} {}", shell_quote(&op.entry.name));
+    let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
+    let pairs: String = required
+        .iter()
+        .map(|p| {
+            format!(
+                " -p {}",
+                shell_quote(&format!("{}={}", p.name, sample_text(document, p)))
+            )
+        })
+        .collect();
+    let with_params = format!("{base}{pairs}");
+    let slots = op.path_params_in_order();
+    let positional = (!slots.is_empty()).then(|| {
+        let values: String = slots
+            .iter()
+            .map(|p| format!(" {}", shell_quote(&sample_text(document, p))))
+            .collect();
+        let others: String = required
+            .iter()
+            .filter(|p| p.location != Location::Path)
+            .map(|p| {
+                format!(
+                    " -p {}",
+                    shell_quote(&format!("{}={}", p.name, sample_text(document, p)))
+                )
+            })
+            .collect();
+        format!("{base}{values}{others}")
+    });
+    let optional: String = op
+        .params
+        .iter()
+        .filter(|p| !p.required && p.location == Location::Query)
+        .take(2)
+        .map(|p| {
+            format!(
+                " -p {}",
+                shell_quote(&format!("{}={}", p.name, sample_text(document, p)))
+            )
+        })
+        .collect();
+    let with_optional = (!optional.is_empty()).then(|| format!("{with_params}{optional}"));
+    let body = body_sample(document, op);
+    let with_body = body.as_ref().map(|body| {
+        let compact = body.to_string();
+        let shown = if compact.len() <= 80 {
+            compact
+        } else {
+            serde_json::to_string_pretty(body).unwrap_or(compact)
+        };
+        format!("{with_params} -d {}", shell_quote(&shown))
+    });
+    let with_stdin = body.map(|_| format!("cat body.json | {with_params}"));
+    let short_form = positional.clone().unwrap_or_else(|| with_params.clone());
+    let jsonata_expression = jsonata_for(document, op);
+    Examples {
+        with_jsonata: format!(
+            "{short_form} --jsonata {}",
+            shell_quote(&jsonata_expression)
+        ),
+        with_json: format!("{short_form} --json"),
+        jsonata_expression,
+        with_params,
+        positional,
+        with_optional,
+        with_body,
+        with_stdin,
+    }
+}
+
+pub fn type_with_format(param: &Param) -> String {
+    let format = param
+        .schema
+        .as_ref()
+        .and_then(|s| s.get("format"))
+        .and_then(Value::as_str);
+    match format {
+        Some(format) => format!("{}/{format}", type_label(param)),
+        None => type_label(param),
+    }
+}
+
+fn enum_values(param: &Param) -> String {
+    let schema = param.schema.as_ref();
+    let values = schema
+        .and_then(|s| {
+            s.get("enum")
+                .or_else(|| s.get("items").and_then(|i| i.get("enum")))
+        })
+        .and_then(Value::as_array);
+    values
+        .map(|v| v.iter().map(plain_text).collect::<Vec<_>>().join("|"))
+        .unwrap_or_default()
+}
+
+fn default_of(param: &Param) -> String {
+    param
+        .schema
+        .as_ref()
+        .and_then(|s| s.get("default"))
+        .map(plain_text)
+        .unwrap_or_default()
+}
+
+fn first_line(text: Option<&str>) -> String {
+    text.and_then(|t| t.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// A left-aligned table; the last column is not padded.
+pub fn table(header: &[&str], rows: &[Vec<String>], indent: &str) -> String {
+    let columns = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(columns) {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::from(indent);
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == columns {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        out.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// The flags every operation takes, as `-p, --param <KEY=VALUE>  help`.
+pub fn flag_rows() -> Vec<(String, String)> {
+    crate::cli::global_args()
+        .iter()
+        .filter(|a| !a.is_hide_set())
+        .map(|a| {
+            // Long-only flags line up with the long names of the others.
+            let mut spec = match (a.get_short(), a.get_long()) {
+                (Some(short), Some(long)) => format!("-{short}, --{long}"),
+                (Some(short), None) => format!("-{short}"),
+                (None, Some(long)) => format!("    --{long}"),
+                (None, None) => String::new(),
+            };
+            if a.get_action().takes_values() {
+                let value = a
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                spec.push_str(&format!(" <{value}>"));
+            }
+            (
+                spec,
+                a.get_help().map(|h| h.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+pub struct Style {
+    pub bold: &'static str,
+    pub reset: &'static str,
+}
+
+pub const PLAIN: Style = Style {
+    bold: "",
+    reset: "",
+};
+pub const BOLD: Style = Style {
+    bold: "\x1b[1m",
+    reset: "\x1b[0m",
+};
+
+/// The help page of one operation.
+pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style) -> String {
+    let heading = |title: &str| format!("\n{}{title}{}\n", style.bold, style.reset);
+    let mut out = format!(
+        "{}epilot {api} {}{}",
+        style.bold, op.entry.name, style.reset
+    );
+    if let Some(summary) = &op.entry.summary {
+        out.push_str(&format!(" — {summary}"));
+    }
+    out.push('\n');
+    if op.entry.deprecated {
+        out.push_str("(deprecated)\n");
+    }
+    if let Some(description) = op
+        .description
+        .as_deref()
+        .filter(|d| Some(*d) != op.entry.summary.as_deref())
+    {
+        out.push('\n');
+        out.push_str(description.trim_end());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\n{} {}\n",
+        op.entry.method.as_str(),
+        op.entry.path
+    ));
+
+    if !op.params.is_empty() {
+        out.push_str(&heading("PARAMETERS"));
+        let rows: Vec<Vec<String>> = op
+            .params
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.location.as_str().to_string(),
+                    type_with_format(p),
+                    if p.required { "required" } else { "optional" }.to_string(),
+                    default_of(p),
+                    enum_values(p),
+                    first_line(p.description.as_deref()),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &[
+                "NAME",
+                "IN",
+                "TYPE",
+                "REQUIRED",
+                "DEFAULT",
+                "VALUES",
+                "DESCRIPTION",
+            ],
+            &rows,
+            "  ",
+        ));
+    }
+
+    if let Some(body) = &op.body {
+        out.push_str(&heading("REQUEST BODY"));
+        out.push_str(&format!(
+            "  {}, {}\n",
+            if body.required {
+                "required"
+            } else {
+                "optional"
+            },
+            body.content_types.join(" | ")
+        ));
+        if let Some(description) = body.description.as_deref() {
+            out.push_str(&format!("  {}\n", first_line(Some(description))));
+        }
+        if let Some(sample) = body_sample(document, op) {
+            out.push_str(&indent(
+                &capped(
+                    &serde_json::to_string_pretty(&sample).unwrap_or_default(),
+                    op,
+                ),
+                "  ",
+            ));
+        } else if body.is_form() {
+            out.push_str("  pass fields with -F name=value, files with -F name=@path\n");
+        }
+    }
+
+    out.push_str(&heading("FLAGS"));
+    let flags: Vec<Vec<String>> = flag_rows()
+        .into_iter()
+        .map(|(spec, help)| vec![spec, help])
+        .collect();
+    let flags_table = table(&["", ""], &flags, "  ");
+    out.push_str(flags_table.split_once('\n').map_or("", |(_, rest)| rest));
+
+    let examples = examples(api, document, op);
+    out.push_str(&heading("EXAMPLES"));
+    out.push_str(&format!("  {}\n", examples.with_params));
+    for line in [&examples.positional, &examples.with_optional]
+        .into_iter()
+        .flatten()
+    {
+        out.push_str(&format!("  {line}\n"));
+    }
+    if let Some(line) = &examples.with_body {
+        out.push_str(&indent(line, "  "));
+    }
+    if let Some(line) = &examples.with_stdin {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out.push_str(&format!(
+        "  {}\n  {}\n",
+        examples.with_jsonata, examples.with_json
+    ));
+
+    if let Some((status, sample)) = response_sample(document, op) {
+        out.push_str(&heading(&format!("SAMPLE RESPONSE ({status})")));
+        out.push_str(&indent(
+            &capped(
+                &serde_json::to_string_pretty(&sample).unwrap_or_default(),
+                op,
+            ),
+            "  ",
+        ));
+    }
+    out
+}
+
+/// Help shows at most this many lines of a sample; `--mock` prints it whole.
+const SAMPLE_LINES: usize = 60;
+
+fn capped(text: &str, op: &Operation) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= SAMPLE_LINES {
+        return text.to_string();
+    }
+    format!(
+        "{}\n… {} more lines: see the whole sample with `--mock`, e.g. epilot … {} --mock",
+        lines[..SAMPLE_LINES].join("\n"),
+        lines.len() - SAMPLE_LINES,
+        op.entry.name
+    )
+}
+
+/// The operation's model for scripts and agents (`--help --json`).
+pub fn operation_json(api: &str, document: &Value, op: &Operation) -> Value {
+    let mut roots: Vec<&Value> = op.params.iter().filter_map(|p| p.schema.as_ref()).collect();
+    roots.extend(op.body.as_ref().and_then(|b| b.schema.as_ref()));
+    roots.extend(op.responses.iter().filter_map(|r| r.schema.as_ref()));
+    json!({
+        "api": api,
+        "name": op.entry.name,
+        "method": op.entry.method.as_str(),
+        "path": op.entry.path,
+        "summary": op.entry.summary,
+        "description": op.description,
+        "tags": op.entry.tags,
+        "deprecated": op.entry.deprecated,
+        "servers": op.servers.iter().map(|s| &s.url).collect::<Vec<_>>(),
+        "auth": match op.auth { crate::spec::Auth::Bearer => "bearer", crate::spec::Auth::None => "none" },
+        "parameters": op.params.iter().map(|p| json!({
+            "name": p.name,
+            "in": p.location.as_str(),
+            "required": p.required,
+            "type": type_label(p),
+            "style": format!("{:?}", p.style).to_lowercase(),
+            "explode": p.explode,
+            "description": p.description,
+            "schema": p.schema,
+        })).collect::<Vec<_>>(),
+        "requestBody": op.body.as_ref().map(|b| json!({
+            "required": b.required,
+            "contentType": b.content_type,
+            "contentTypes": b.content_types,
+            "description": b.description,
+            "schema": b.schema,
+            "sample": body_sample(document, op),
+        })),
+        "responses": op.responses.iter().map(|r| json!({
+            "status": r.status,
+            "description": r.description,
+            "contentType": r.content_type,
+            "schema": r.schema,
+        })).collect::<Vec<_>>(),
+        "components": crate::validate::dialect::referenced_nodes(document, &roots),
+    })
+}
+
+/// The API's model for `epilot <api> --help --json`.
+pub fn api_json(api: &Api) -> Value {
+    json!({
+        "name": api.name,
+        "title": api.title,
+        "description": api.description,
+        "version": api.version,
+        "servers": api.servers.iter().map(|s| &s.url).collect::<Vec<_>>(),
+        "tags": api.tags,
+        "operations": api.operations.iter().map(|o| json!({
+            "name": o.name,
+            "method": o.method.as_str(),
+            "path": o.path,
+            "summary": o.summary,
+            "tags": o.tags,
+            "deprecated": o.deprecated,
+        })).collect::<Vec<_>>(),
+    })
+}
