@@ -89,6 +89,10 @@ impl Schema {
 
     /// Every way `instance` departs from the schema; `label` starts each location ("body").
     pub fn check(&self, instance: &Value, label: &str) -> Vec<Violation> {
+        // The yes/no check is several times cheaper than collecting errors; most input is valid.
+        if self.validator.is_valid(instance) {
+            return Vec::new();
+        }
         self.validator
             .iter_errors(instance)
             .map(|error| describe(&error, label))
@@ -187,6 +191,10 @@ pub fn check_request(
         let (Some(value), Some(schema)) = (value, &param.schema) else {
             continue;
         };
+        if !constrains_beyond_type(schema) {
+            // Reading the text by the schema's type already checked everything it says.
+            continue;
+        }
         let label = crate::input::params::label(param);
         let compiled = Schema::compile(document, schema, Direction::Request, &label)?;
         found.extend(compiled.check(value, &label).into_iter().map(|mut v| {
@@ -206,6 +214,34 @@ pub fn check_request(
         }
     }
     Ok(found)
+}
+
+/// Keywords that describe rather than constrain a value.
+const ANNOTATIONS: &[&str] = &[
+    "type",
+    "description",
+    "title",
+    "example",
+    "examples",
+    "default",
+    "deprecated",
+    "nullable",
+    "readOnly",
+    "writeOnly",
+    "xml",
+    "externalDocs",
+];
+
+/// Whether a parameter schema says more than its type, so a validator (whose set-up costs
+/// about a millisecond) is worth building. Arrays are judged by their items.
+pub fn constrains_beyond_type(schema: &Value) -> bool {
+    let Some(object) = schema.as_object() else {
+        return true;
+    };
+    object.iter().any(|(key, value)| match key.as_str() {
+        "items" => constrains_beyond_type(value),
+        key => !ANNOTATIONS.contains(&key),
+    })
 }
 
 #[cfg(test)]
@@ -268,6 +304,25 @@ mod tests {
     fn long_values_are_shortened_in_messages() {
         let found = violations(json!({"type": "string"}), json!({"a": "x".repeat(200)}));
         assert!(found[0].len() < 120 && found[0].contains('…'), "{found:?}");
+    }
+
+    #[test]
+    fn only_constraining_parameter_schemas_need_a_validator() {
+        assert!(!constrains_beyond_type(
+            &json!({"type": "string", "description": "id", "example": "x"})
+        ));
+        assert!(!constrains_beyond_type(
+            &json!({"type": "array", "items": {"type": "integer"}})
+        ));
+        assert!(constrains_beyond_type(
+            &json!({"type": "string", "format": "uuid"})
+        ));
+        assert!(constrains_beyond_type(
+            &json!({"type": "array", "items": {"type": "string", "enum": ["a"]}})
+        ));
+        assert!(constrains_beyond_type(
+            &json!({"$ref": "#/components/schemas/X"})
+        ));
     }
 
     #[test]
