@@ -5,8 +5,11 @@
 //! (the only HTTP code) → [`output`]. [`app`] wires the steps together.
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod command;
+pub mod completion;
+pub mod definitions;
 pub mod docs;
 pub mod error;
 pub mod help;
@@ -14,6 +17,7 @@ pub mod input;
 pub mod listing;
 pub mod mock;
 pub mod output;
+pub mod paths;
 pub mod request;
 pub mod sample;
 pub mod secret;

@@ -76,22 +76,54 @@ pub fn operations(api: &Api) -> String {
     out
 }
 
-/// The API list for `epilot --help`.
-pub fn apis() -> String {
-    let mut out = String::from("APIs:\n");
-    for name in source::bundled_names() {
-        let title = source::bundled_text(name)
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-            .and_then(|doc| {
-                doc.pointer("/info/title")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_default();
-        let _ = writeln!(out, "  {name:<12} {title} (bundled)");
+/// The API list for `epilot --help`: every known API, marked by whether it works offline.
+pub fn apis(places: &crate::paths::Places) -> String {
+    use crate::catalog::{self, Availability, Registry};
+    let registry = Registry::load(places);
+    let mut available = String::new();
+    let mut missing: Vec<String> = Vec::new();
+    for name in catalog::all_names(&registry) {
+        match catalog::availability(places, &registry, &name) {
+            Availability::NotYetAvailable => missing.push(name),
+            Availability::Bundled => {
+                let title = source::bundled_text(&name)
+                    .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                    .and_then(|doc| {
+                        doc.pointer("/info/title")
+                            .and_then(|t| t.as_str())
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_default();
+                let _ = writeln!(available, "  {name:<22} {title} (bundled)");
+            }
+            other => {
+                let _ = writeln!(available, "  {name:<22} ({})", other.label());
+            }
+        }
+    }
+    let mut out = format!("APIs available offline:\n{available}");
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMore epilot APIs, one `epilot definitions pull <api>` away:"
+        );
+        let mut line = String::from(" ");
+        for name in missing {
+            if line.len() + name.len() > 92 {
+                let _ = writeln!(out, "{line}");
+                line = String::from(" ");
+            }
+            line.push(' ');
+            line.push_str(&name);
+        }
+        let _ = writeln!(out, "{line}");
     }
     out.push_str(
-        "\nCommands:\n  docs <api>   write a Markdown reference of an API to stdout\n  help         show this overview\n\
+        "\nCommands:\n  \
+         docs <api>                         write a Markdown reference of an API to stdout\n  \
+         definitions list|pull|add|remove   manage API definitions (catalog, your own specs)\n  \
+         completion [<shell>] [--install]   shell completion for bash, zsh, fish, PowerShell\n  \
+         help                               show this overview\n\
          \nAny other OpenAPI 3 document works too:\n  epilot <name> <operation> --definition <file|url>\n\
          \nExamples:\n  epilot user                              list the user API's operations\n  \
          epilot user getUserV2 <id> --dry-run     show the request without sending it\n  \

@@ -119,6 +119,72 @@ pub fn fetch_text(url: &str) -> Result<String> {
     Ok(text)
 }
 
+/// A document fetched with revalidation: unchanged since the given validators, or new text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    NotModified,
+    Fresh {
+        text: String,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+}
+
+/// GETs `url` with `If-None-Match`/`If-Modified-Since` when validators are known.
+pub fn fetch_revalidating(
+    url: &str,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> Result<Fetched> {
+    let mut builder = ureq::http::Request::builder()
+        .method("GET")
+        .uri(url)
+        .header(
+            "Accept",
+            "application/yaml, application/json, text/yaml, */*",
+        );
+    if let Some(etag) = etag {
+        builder = builder.header("If-None-Match", etag);
+    }
+    if let Some(date) = last_modified {
+        builder = builder.header("If-Modified-Since", date);
+    }
+    let request = builder
+        .body(Vec::new())
+        .map_err(|e| Error::usage(format!("`{url}` is not a valid URL: {e}")))?;
+    let response = agent(DEFAULT_TIMEOUT)
+        .run(request)
+        .map_err(|e| describe(e, url, DEFAULT_TIMEOUT))?;
+    if response.status().as_u16() == 304 {
+        return Ok(Fetched::NotModified);
+    }
+    if !response.status().is_success() {
+        return Err(Error::network(format!(
+            "{url} answered {}",
+            response.status()
+        )));
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (etag, last_modified) = (header("etag"), header("last-modified"));
+    let mut text = String::new();
+    response
+        .into_body()
+        .into_reader()
+        .read_to_string(&mut text)
+        .map_err(|e| Error::network(format!("cannot read {url}: {e}")))?;
+    Ok(Fetched::Fresh {
+        text,
+        etag,
+        last_modified,
+    })
+}
+
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     rest.split(['/', '?', '#']).next().unwrap_or(rest)

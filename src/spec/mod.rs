@@ -23,9 +23,10 @@ pub struct LoadedApi {
 pub fn load(
     api: &str,
     definition: Option<&str>,
+    places: &crate::paths::Places,
     fetch: &dyn Fn(&str) -> Result<String>,
 ) -> Result<LoadedApi> {
-    let (mut document, origin) = source::load(api, definition, fetch)?;
+    let (mut document, origin) = source::load(api, definition, places, fetch)?;
     normalize::normalize(&mut document);
     let index = index::index(api, &document);
     Ok(LoadedApi {

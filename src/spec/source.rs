@@ -44,11 +44,13 @@ pub fn bundled_text(api: &str) -> Option<&'static str> {
         .map(|(_, json)| *json)
 }
 
-/// Finds the document for `api`, reads it and parses it. `fetch` is how URLs are read, so this
-/// module stays free of network code.
+/// Finds the document for `api`, reads it and parses it: `--definition`, else what the
+/// catalog finds on this machine (override, registered, pulled), else the bundled one. `fetch`
+/// is how URLs are read, so this module stays free of network code.
 pub fn load(
     api: &str,
     definition: Option<&str>,
+    places: &crate::paths::Places,
     fetch: &dyn Fn(&str) -> Result<String>,
 ) -> Result<(Value, Origin)> {
     let (text, origin) = match definition {
@@ -57,17 +59,16 @@ pub fn load(
             let path = PathBuf::from(location);
             (read_file(&path)?, Origin::File(path))
         }
-        None => match override_file(api) {
+        None => match crate::catalog::locate(places, api)? {
             Some(path) => (read_file(&path)?, Origin::File(path)),
-            None => match bundled_text(api) {
-                Some(json) => {
-                    let value = serde_json::from_str(json).map_err(|e| {
-                        Error::spec(format!("the bundled `{api}` definition is broken: {e}"))
-                    })?;
-                    return Ok((value, Origin::Bundled(api.to_string())));
-                }
-                None => return Err(unknown_api(api)),
-            },
+            None => {
+                let json = bundled_text(api)
+                    .ok_or_else(|| Error::usage(format!("unknown API `{api}`")))?;
+                let value = serde_json::from_str(json).map_err(|e| {
+                    Error::spec(format!("the bundled `{api}` definition is broken: {e}"))
+                })?;
+                return Ok((value, Origin::Bundled(api.to_string())));
+            }
         },
     };
     let value = parse_document(&text, &origin)?;
@@ -79,20 +80,8 @@ pub fn is_url(location: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-fn unknown_api(api: &str) -> Error {
-    let mut error = Error::usage(format!("unknown API `{api}`"));
-    let hint = crate::error::did_you_mean(api, bundled_names());
-    let available: Vec<&str> = bundled_names().collect();
-    error = error.with_help(format!(
-        "{}available APIs: {}; any other API works with `--definition <file|url>`",
-        hint.map(|h| format!("{h} ")).unwrap_or_default(),
-        available.join(", ")
-    ));
-    error
-}
-
 /// `./.epilot/overrides/<api>.{json,yaml,yml}` in the working directory, if present.
-fn override_file(api: &str) -> Option<PathBuf> {
+pub fn override_file(api: &str) -> Option<PathBuf> {
     if api.contains(['/', '\\']) || api.starts_with('.') {
         return None;
     }

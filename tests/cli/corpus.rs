@@ -76,9 +76,12 @@ fn every_corpus_operation_resolves_or_fails_alone() {
     let mut broken = Vec::new();
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &|_| {
-            unreachable!("no URLs")
-        })
+        let loaded = epilot::spec::load(
+            &name,
+            Some(file.to_str().unwrap()),
+            &epilot::paths::Places::from_env(&|_| None),
+            &|_| unreachable!("no URLs"),
+        )
         .unwrap();
         for entry in &loaded.api.operations {
             match epilot::spec::index::resolve_operation(&loaded.document, entry) {
@@ -113,9 +116,12 @@ fn every_generated_request_sample_passes_validation() {
     let (mut checked, mut failures) = (0, Vec::new());
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &|_| {
-            unreachable!("no URLs")
-        })
+        let loaded = epilot::spec::load(
+            &name,
+            Some(file.to_str().unwrap()),
+            &epilot::paths::Places::from_env(&|_| None),
+            &|_| unreachable!("no URLs"),
+        )
         .unwrap();
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
@@ -151,9 +157,12 @@ fn help_and_docs_render_for_every_corpus_operation() {
     let mut rendered = 0;
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &|_| {
-            unreachable!("no URLs")
-        })
+        let loaded = epilot::spec::load(
+            &name,
+            Some(file.to_str().unwrap()),
+            &epilot::paths::Places::from_env(&|_| None),
+            &|_| unreachable!("no URLs"),
+        )
         .unwrap();
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();

@@ -315,7 +315,13 @@ fn validate_response_warns_without_changing_the_exit_code() {
 #[test]
 fn generated_samples_of_every_user_operation_pass_validation() {
     use epilot::validate::{Direction, Schema};
-    let loaded = epilot::spec::load("user", None, &|_| unreachable!("bundled")).unwrap();
+    let loaded = epilot::spec::load(
+        "user",
+        None,
+        &epilot::paths::Places::from_env(&|_| None),
+        &|_| unreachable!("bundled"),
+    )
+    .unwrap();
     let mut checked = 0;
     for entry in &loaded.api.operations {
         let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();

@@ -1,0 +1,237 @@
+//! The epilot platform's public APIs and where each comes from on this machine: bundled into
+//! the binary, an override file, registered with `definitions add`, pulled into the cache, or
+//! not yet available. Knowing the names costs nothing; documents are read only when used.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::paths::Places;
+use crate::spec::source;
+
+/// The public epilot APIs (each publishes `https://docs.api.epilot.io/<name>.yaml`).
+pub const KNOWN_APIS: &[&str] = &[
+    "access-token",
+    "address",
+    "address-suggestions",
+    "ai-agents",
+    "app",
+    "audit-logs",
+    "automation",
+    "billing",
+    "blueprint-manifest",
+    "calendar",
+    "configuration-hub",
+    "consent",
+    "customer-portal",
+    "dashboard",
+    "data-governance",
+    "deduplication",
+    "design",
+    "document",
+    "email-settings",
+    "email-template",
+    "entity",
+    "entity-mapping",
+    "environments",
+    "erp-integration",
+    "event-catalog",
+    "file",
+    "iban",
+    "integration-toolkit",
+    "journey",
+    "kanban",
+    "message",
+    "metering",
+    "notes",
+    "notification",
+    "organization",
+    "partner-directory",
+    "permissions",
+    "pricing",
+    "pricing-tier",
+    "purpose",
+    "query",
+    "sandbox",
+    "sharing",
+    "snapshot",
+    "submission",
+    "target",
+    "targeting",
+    "template-variables",
+    "user",
+    "validation-rules",
+    "webhooks",
+    "workflow",
+    "workflow-definition",
+];
+
+pub const DEFAULT_CATALOG_URL: &str = "https://docs.api.epilot.io";
+
+/// Where the definition of `<name>.yaml` is published; `EPILOT_CATALOG_URL` replaces the host.
+pub fn published_url(base: &str, name: &str) -> String {
+    format!("{}/{name}.yaml", base.trim_end_matches('/'))
+}
+
+/// Where an API's document comes from, in the order they are tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    Override(PathBuf),
+    /// Registered with a file: read from there each time, so edits show at once.
+    Registered(PathBuf),
+    /// Pulled from the catalog, or registered with a URL and downloaded then.
+    Cached(PathBuf),
+    Bundled,
+    NotYetAvailable,
+}
+
+impl Availability {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Availability::Override(_) => "override",
+            Availability::Registered(_) => "registered",
+            Availability::Cached(_) => "cached",
+            Availability::Bundled => "bundled",
+            Availability::NotYetAvailable => "not yet available",
+        }
+    }
+
+    pub fn is_available(&self) -> bool {
+        !matches!(self, Availability::NotYetAvailable)
+    }
+}
+
+/// A registered definition: its name and where it lives (absolute path or URL).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registry {
+    pub definitions: BTreeMap<String, String>,
+}
+
+impl Registry {
+    pub fn load(places: &Places) -> Registry {
+        std::fs::read(places.registry_file())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, places: &Places) -> Result<()> {
+        let text = serde_json::to_vec_pretty(self).expect("a registry serialises");
+        crate::paths::write_atomically(&places.registry_file(), &text, false)
+    }
+}
+
+/// Metadata of a pulled definition, for revalidation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheMeta {
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+pub fn cached_spec(places: &Places, name: &str) -> PathBuf {
+    places.definitions_cache().join(format!("{name}.spec"))
+}
+
+pub fn cached_meta(places: &Places, name: &str) -> PathBuf {
+    places.definitions_cache().join(format!("{name}.meta.json"))
+}
+
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['-', '.'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Where `name` comes from, without reading any document.
+pub fn availability(places: &Places, registry: &Registry, name: &str) -> Availability {
+    if let Some(path) = source::override_file(name) {
+        return Availability::Override(path);
+    }
+    if let Some(location) = registry.definitions.get(name) {
+        if !source::is_url(location) {
+            return Availability::Registered(PathBuf::from(location));
+        }
+    }
+    let cached = cached_spec(places, name);
+    if cached.is_file() {
+        return Availability::Cached(cached);
+    }
+    if source::bundled_text(name).is_some() {
+        return Availability::Bundled;
+    }
+    Availability::NotYetAvailable
+}
+
+/// Every API name this machine knows: the catalog, bundled ones and registered ones.
+pub fn all_names(registry: &Registry) -> Vec<String> {
+    let mut names: Vec<String> = KNOWN_APIS.iter().map(|n| n.to_string()).collect();
+    names.extend(source::bundled_names().map(str::to_string));
+    names.extend(registry.definitions.keys().cloned());
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The file to read for `name` (when no `--definition` is given), or why there is none.
+pub fn locate(places: &Places, name: &str) -> Result<Option<PathBuf>> {
+    let registry = Registry::load(places);
+    match availability(places, &registry, name) {
+        Availability::Override(path)
+        | Availability::Registered(path)
+        | Availability::Cached(path) => Ok(Some(path)),
+        Availability::Bundled => Ok(None),
+        Availability::NotYetAvailable
+            if KNOWN_APIS.contains(&name) || registry.definitions.contains_key(name) =>
+        {
+            Err(
+                Error::usage(format!("the `{name}` API is not available offline yet")).with_help(
+                    format!("download its definition once with `epilot definitions pull {name}`"),
+                ),
+            )
+        }
+        Availability::NotYetAvailable => {
+            let names = all_names(&registry);
+            let hint = crate::error::did_you_mean(name, names.iter().map(String::as_str))
+                .map(|h| format!("{h} "))
+                .unwrap_or_default();
+            Err(Error::usage(format!("unknown API `{name}`")).with_help(format!(
+                "{hint}run `epilot definitions list` for the known APIs; any other works with `--definition <file|url>` \
+                 or `epilot definitions add {name} <file|url>`"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(is_valid_name("customer-portal") && is_valid_name("v2.api"));
+        assert!(
+            !is_valid_name("../x")
+                && !is_valid_name("-p")
+                && !is_valid_name("a/b")
+                && !is_valid_name("")
+        );
+    }
+
+    #[test]
+    fn the_catalog_knows_the_platform_apis() {
+        assert_eq!(KNOWN_APIS.len(), 53);
+        assert!(
+            KNOWN_APIS.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
+        assert_eq!(
+            published_url("https://docs.api.epilot.io/", "entity"),
+            "https://docs.api.epilot.io/entity.yaml"
+        );
+    }
+}

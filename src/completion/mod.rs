@@ -1,0 +1,231 @@
+//! Tab completion. The shell scripts ([`scripts`]) call the binary back as
+//! `epilot __complete --line '<the line up to the cursor>'`, and this engine answers with the
+//! candidates for the word under the cursor, one per line, read from the spec in force
+//! (`--definition` and overrides on the same line included). It never touches the network.
+
+pub mod scripts;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::catalog::{self, Registry};
+use crate::cli;
+use crate::paths::Places;
+use crate::spec::{self, source};
+
+/// The hidden command the shell scripts call.
+pub const ENGINE_COMMAND: &str = "__complete";
+
+pub const BUILT_INS: &[&str] = &["completion", "definitions", "docs", "help"];
+
+/// Splits a command line like a POSIX shell would (quotes and backslashes); the last word is
+/// the one being completed, empty when the line ends in a space.
+pub fn split_line(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'') | (None, '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '\\') | (Some('"'), '\\') => {
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            (_, c) => current.push(c),
+        }
+    }
+    words.push(current);
+    words
+}
+
+/// The candidates for the last word of `line`.
+pub fn candidates(line: &str, places: &Places) -> Vec<String> {
+    let mut words = split_line(line);
+    let current = words.pop().unwrap_or_default();
+    let before: Vec<std::ffi::OsString> = words.iter().skip(1).map(Into::into).collect();
+    let invocation = cli::prescan(&before);
+    let previous = words.last().map(String::as_str).unwrap_or("");
+    let flags = cli::global_args();
+    let flag_taking_value = flags.iter().find(|a| {
+        a.get_action().takes_values()
+            && (a.get_long().is_some_and(|l| previous == format!("--{l}"))
+                || a.get_short().is_some_and(|s| previous == format!("-{s}")))
+    });
+    let mut found: Vec<String> = match flag_taking_value.map(|a| a.get_id().as_str()) {
+        Some("definition") => files(&current, ""),
+        Some("output") => files(&current, ""),
+        Some("data") => current
+            .strip_prefix('@')
+            .map(|rest| files(rest, "@"))
+            .unwrap_or_default(),
+        Some("form") => match current.split_once("=@") {
+            Some((name, rest)) => files(rest, &format!("{name}=@")),
+            None => Vec::new(),
+        },
+        Some("param") => parameter_candidates(&invocation, &current, places),
+        Some("profile") => profile_names(places),
+        Some("color") => ["auto", "always", "never"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        Some(_) => Vec::new(),
+        None if current.starts_with('-') => flags
+            .iter()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect(),
+        None => positional_candidates(&invocation, &words, places),
+    };
+    found.retain(|c| c.starts_with(&current));
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn positional_candidates(
+    invocation: &cli::Invocation,
+    words: &[String],
+    places: &Places,
+) -> Vec<String> {
+    let registry = Registry::load(places);
+    match (invocation.api.as_deref(), invocation.operation.as_deref()) {
+        (None, _) => {
+            let mut names = catalog::all_names(&registry);
+            names.extend(BUILT_INS.iter().map(|s| s.to_string()));
+            names
+        }
+        (Some("docs"), None) => catalog::all_names(&registry),
+        (Some("completion"), None) => scripts::SHELLS.iter().map(|s| s.to_string()).collect(),
+        (Some("definitions"), None) => ["add", "list", "pull", "remove"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        (Some("definitions"), Some("pull")) => {
+            catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
+        }
+        (Some("definitions"), Some("remove")) => registry.definitions.keys().cloned().collect(),
+        (Some(api), None) if !BUILT_INS.contains(&api) => {
+            offline_spec(api, invocation.definition.as_deref(), places)
+                .map(|loaded| loaded.api.operation_names().map(str::to_string).collect())
+                .unwrap_or_default()
+        }
+        _ => {
+            let _ = words;
+            Vec::new()
+        }
+    }
+}
+
+/// The spec in force, without the network: URLs are not fetched for completion.
+fn offline_spec(api: &str, definition: Option<&str>, places: &Places) -> Option<spec::LoadedApi> {
+    if definition.is_some_and(source::is_url) {
+        return None;
+    }
+    spec::load(api, definition, places, &|_| {
+        Err(crate::error::Error::network("offline"))
+    })
+    .ok()
+}
+
+/// `name=` for each parameter, or `name=value` for each enum value once `name=` is typed.
+fn parameter_candidates(
+    invocation: &cli::Invocation,
+    current: &str,
+    places: &Places,
+) -> Vec<String> {
+    let (Some(api), Some(operation)) = (invocation.api.as_deref(), invocation.operation.as_deref())
+    else {
+        return Vec::new();
+    };
+    let Some(loaded) = offline_spec(api, invocation.definition.as_deref(), places) else {
+        return Vec::new();
+    };
+    let Some(entry) = loaded.api.find(operation) else {
+        return Vec::new();
+    };
+    let Ok(op) = spec::index::resolve_operation(&loaded.document, entry) else {
+        return Vec::new();
+    };
+    match current.split_once('=') {
+        None => op.params.iter().map(|p| format!("{}=", p.name)).collect(),
+        Some((name, _)) => {
+            let Some(schema) = op.param(name).and_then(|p| p.schema.as_ref()) else {
+                return Vec::new();
+            };
+            let options = schema
+                .get("enum")
+                .or_else(|| schema.get("items").and_then(|i| i.get("enum")));
+            let mut values: Vec<String> = options
+                .and_then(Value::as_array)
+                .map(|v| v.iter().map(crate::request::style::plain_text).collect())
+                .unwrap_or_default();
+            if schema.get("type").and_then(Value::as_str) == Some("boolean") {
+                values = vec!["true".into(), "false".into()];
+            }
+            values.into_iter().map(|v| format!("{name}={v}")).collect()
+        }
+    }
+}
+
+/// Profile names from `profiles.json` in the config folder.
+fn profile_names(places: &Places) -> Vec<String> {
+    std::fs::read(places.config_dir.join("profiles.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| {
+            v.get("profiles")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+        })
+        .unwrap_or_default()
+}
+
+/// Paths that start with `partial`, each behind `prefix`; folders end in `/`.
+fn files(partial: &str, prefix: &str) -> Vec<String> {
+    let (dir, stem) = match partial.rfind('/') {
+        Some(at) => (&partial[..=at], &partial[at + 1..]),
+        None => ("", partial),
+    };
+    let listing = if dir.is_empty() {
+        Path::new(".")
+    } else {
+        Path::new(dir)
+    };
+    let Ok(entries) = std::fs::read_dir(listing) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(stem) || (name.starts_with('.') && !stem.starts_with('.')) {
+                return None;
+            }
+            let slash = if entry.path().is_dir() { "/" } else { "" };
+            Some(format!("{prefix}{dir}{name}{slash}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_like_a_shell() {
+        assert_eq!(split_line("epilot user "), ["epilot", "user", ""]);
+        assert_eq!(
+            split_line("epilot 'a b' \"c\\\"d\" e\\ f g"),
+            ["epilot", "a b", "c\"d", "e f", "g"]
+        );
+        assert_eq!(split_line("epilot -p lim"), ["epilot", "-p", "lim"]);
+    }
+}

@@ -1,0 +1,215 @@
+//! The completion scripts for each shell, and installing them where each shell looks. Every
+//! script only hands the line to `epilot __complete`, so completions follow the spec in force.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub const SHELLS: &[&str] = &["bash", "fish", "powershell", "zsh"];
+
+const BASH: &str = r#"# epilot completion for bash
+_epilot() {
+    local line="${COMP_LINE:0:$COMP_POINT}"
+    local cur="${COMP_WORDS[COMP_CWORD]}"
+    # bash splits words at = : @, so the word it replaces may be only the end of ours.
+    local word="${line##*[[:space:]]}"
+    local keep="${word%"$cur"}"
+    local IFS=$'\n'
+    local candidate
+    COMPREPLY=()
+    for candidate in $(command epilot __complete --line "$line" 2>/dev/null); do
+        COMPREPLY+=("${candidate#"$keep"}")
+    done
+    if [[ ${#COMPREPLY[@]} -eq 1 && ( ${COMPREPLY[0]} == *= || ${COMPREPLY[0]} == */ ) ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
+}
+complete -F _epilot epilot
+"#;
+
+const ZSH: &str = r#"#compdef epilot
+# epilot completion for zsh
+_epilot() {
+    local line="${BUFFER[1,CURSOR]}"
+    local -a candidates open closed
+    candidates=("${(@f)$(command epilot __complete --line "$line" 2>/dev/null)}")
+    local candidate
+    for candidate in $candidates; do
+        [[ -z $candidate ]] && continue
+        if [[ $candidate == *= || $candidate == */ ]]; then open+=("$candidate"); else closed+=("$candidate"); fi
+    done
+    (( ${#open} )) && compadd -Q -S '' -- $open
+    (( ${#closed} )) && compadd -Q -- $closed
+}
+compdef _epilot epilot
+"#;
+
+const FISH: &str = r#"# epilot completion for fish
+function __epilot_complete
+    command epilot __complete --line (commandline -cp) 2>/dev/null
+end
+complete -c epilot -f -a '(__epilot_complete)'
+"#;
+
+const POWERSHELL: &str = r#"# epilot completion for PowerShell
+Register-ArgumentCompleter -Native -CommandName epilot -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $line = $commandAst.ToString()
+    $upTo = $cursorPosition - $commandAst.Extent.StartOffset
+    if ($upTo -lt $line.Length) { $line = $line.Substring(0, $upTo) }
+    elseif ($upTo -gt $line.Length) { $line = $line + ' ' }
+    & epilot __complete --line $line 2>$null | ForEach-Object {
+        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+    }
+}
+"#;
+
+pub fn script(shell: &str) -> Result<&'static str> {
+    match shell {
+        "bash" => Ok(BASH),
+        "zsh" => Ok(ZSH),
+        "fish" => Ok(FISH),
+        "powershell" | "pwsh" => Ok(POWERSHELL),
+        other => Err(
+            Error::usage(format!("no completion for the shell `{other}`"))
+                .with_help(format!("choose one of: {}", SHELLS.join(", "))),
+        ),
+    }
+}
+
+/// The shell to install for: the one named, else the one in `$SHELL`.
+pub fn detect(named: Option<&str>, shell_var: Option<&str>) -> Result<String> {
+    if let Some(shell) = named {
+        return Ok(shell.to_string());
+    }
+    let from_env = shell_var
+        .and_then(|s| {
+            Path::new(s)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .filter(|s| script(s).is_ok());
+    from_env.ok_or_else(|| {
+        Error::usage("cannot tell which shell to install for").with_help(format!(
+            "name it: epilot completion --install <{}>",
+            SHELLS.join("|")
+        ))
+    })
+}
+
+/// Where each shell looks for the script, and the start-up file line, if one is needed.
+fn target(
+    shell: &str,
+    home: &Path,
+    xdg_data: Option<&Path>,
+    xdg_config: Option<&Path>,
+) -> (PathBuf, Option<(PathBuf, String)>) {
+    let data = xdg_data
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| home.join(".local/share"));
+    let config = xdg_config
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| home.join(".config"));
+    match shell {
+        "bash" => (data.join("bash-completion/completions/epilot"), None),
+        "zsh" => (
+            home.join(".zfunc/_epilot"),
+            Some((
+                home.join(".zshrc"),
+                "fpath=(~/.zfunc $fpath); autoload -Uz compinit && compinit".into(),
+            )),
+        ),
+        "fish" => (config.join("fish/completions/epilot.fish"), None),
+        _ => {
+            let script = config.join("powershell/epilot-completion.ps1");
+            let line = format!(". '{}'", script.display());
+            (
+                script,
+                Some((
+                    config.join("powershell/Microsoft.PowerShell_profile.ps1"),
+                    line,
+                )),
+            )
+        }
+    }
+}
+
+/// Writes the script where `shell` finds it (adding one line to the start-up file where the
+/// shell needs it) and says what changed.
+pub fn install(
+    shell: &str,
+    home: &Path,
+    xdg_data: Option<&Path>,
+    xdg_config: Option<&Path>,
+) -> Result<String> {
+    let text = script(shell)?;
+    let shell = if shell == "pwsh" { "powershell" } else { shell };
+    let (path, startup) = target(shell, home, xdg_data, xdg_config);
+    crate::paths::write_atomically(&path, text.as_bytes(), false)?;
+    let mut report = format!(
+        "wrote the {shell} completion script to {}\n",
+        path.display()
+    );
+    if let Some((rc, line)) = startup {
+        let existing = std::fs::read_to_string(&rc).unwrap_or_default();
+        if existing.lines().any(|l| l.trim() == line) {
+            report.push_str(&format!("{} already loads it\n", rc.display()));
+        } else {
+            let separator = if existing.is_empty() || existing.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            let updated = format!("{existing}{separator}# epilot completion\n{line}\n");
+            crate::paths::write_atomically(&rc, updated.as_bytes(), false)?;
+            report.push_str(&format!("added to {}: {line}\n", rc.display()));
+        }
+    }
+    report.push_str("open a new shell (or source the file) to use it\n");
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_script_calls_the_engine() {
+        for shell in SHELLS {
+            assert!(
+                script(shell).unwrap().contains("epilot __complete --line"),
+                "{shell}"
+            );
+        }
+        assert!(script("tcsh").is_err());
+    }
+
+    #[test]
+    fn the_shell_comes_from_the_argument_or_shell_variable() {
+        assert_eq!(detect(Some("fish"), Some("/bin/zsh")).unwrap(), "fish");
+        assert_eq!(detect(None, Some("/usr/bin/zsh")).unwrap(), "zsh");
+        assert!(detect(None, Some("/bin/tcsh")).is_err());
+        assert!(detect(None, None).is_err());
+    }
+
+    #[test]
+    fn install_writes_the_script_and_the_startup_line_once() {
+        let home = tempfile::tempdir().unwrap();
+        let first = install("zsh", home.path(), None, None).unwrap();
+        assert!(
+            first.contains(".zfunc/_epilot") && first.contains("added to"),
+            "{first}"
+        );
+        let second = install("zsh", home.path(), None, None).unwrap();
+        assert!(second.contains("already loads it"), "{second}");
+        let rc = std::fs::read_to_string(home.path().join(".zshrc")).unwrap();
+        assert_eq!(rc.matches("fpath=(~/.zfunc").count(), 1);
+        let bash = install("bash", home.path(), None, None).unwrap();
+        assert!(
+            home.path()
+                .join(".local/share/bash-completion/completions/epilot")
+                .is_file(),
+            "{bash}"
+        );
+    }
+}

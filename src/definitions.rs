@@ -1,0 +1,220 @@
+//! `epilot definitions list|pull|add|remove`: which API definitions this machine has, and
+//! getting more of them without a new release. A pulled or registered document is checked
+//! before it is kept, and a broken one never affects other APIs: documents are read only when
+//! their API is used.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::catalog::{self, Availability, CacheMeta, Registry};
+use crate::error::{Error, Result};
+use crate::paths::{write_atomically, Places};
+use crate::spec::{self, source, Origin};
+use crate::transport::{self, Fetched};
+
+/// `definitions list`: every known API and where its document comes from.
+pub fn list(places: &Places) -> String {
+    let registry = Registry::load(places);
+    let names = catalog::all_names(&registry);
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for name in &names {
+        let availability = catalog::availability(places, &registry, name);
+        let detail = match &availability {
+            Availability::Override(path)
+            | Availability::Registered(path)
+            | Availability::Cached(path) => {
+                format!("  {}", path.display())
+            }
+            Availability::Bundled | Availability::NotYetAvailable => String::new(),
+        };
+        let _ = writeln!(out, "{name:<width$}  {}{detail}", availability.label());
+    }
+    let missing = names
+        .iter()
+        .filter(|n| !catalog::availability(places, &registry, n).is_available())
+        .count();
+    if missing > 0 {
+        let _ = writeln!(out, "\n{missing} not yet available: `epilot definitions pull <api>` or `--all` downloads them.");
+    }
+    out
+}
+
+/// Checks that `text` is an OpenAPI document the CLI can list.
+fn check(name: &str, text: &str, origin: &Origin) -> Result<usize> {
+    let mut document = source::parse_document(text, origin)?;
+    spec::normalize::normalize(&mut document);
+    let api = spec::index::index(name, &document);
+    Ok(api.operations.len())
+}
+
+/// Downloads `url` into the cache as `name`, revalidating with the stored ETag/Last-Modified.
+/// Returns a line saying what happened.
+fn download(places: &Places, name: &str, url: &str) -> Result<String> {
+    let meta_path = catalog::cached_meta(places, name);
+    let spec_path = catalog::cached_spec(places, name);
+    let known: CacheMeta = std::fs::read(&meta_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|m: &CacheMeta| m.url == url && spec_path.is_file())
+        .unwrap_or_default();
+    match transport::fetch_revalidating(url, known.etag.as_deref(), known.last_modified.as_deref())?
+    {
+        Fetched::NotModified => Ok(format!("{name}: unchanged (kept the cached copy)")),
+        Fetched::Fresh {
+            text,
+            etag,
+            last_modified,
+        } => {
+            let operations = check(name, &text, &Origin::Url(url.to_string())).map_err(|e| {
+                Error::spec(format!(
+                    "{name}: the downloaded definition was not kept: {}",
+                    e.message
+                ))
+            })?;
+            write_atomically(&spec_path, text.as_bytes(), false)?;
+            let meta = CacheMeta {
+                url: url.to_string(),
+                etag,
+                last_modified,
+            };
+            write_atomically(
+                &meta_path,
+                &serde_json::to_vec_pretty(&meta).expect("serialises"),
+                false,
+            )?;
+            Ok(format!("{name}: downloaded ({operations} operations)"))
+        }
+    }
+}
+
+/// `definitions pull <api>...|--all`: one line per API; failures are collected so one bad
+/// download does not stop the others.
+pub fn pull(
+    places: &Places,
+    names: &[String],
+    all: bool,
+    catalog_url: &str,
+) -> Result<(String, bool)> {
+    let registry = Registry::load(places);
+    let wanted: Vec<String> = if all {
+        catalog::all_names(&registry)
+            .into_iter()
+            .filter(|n| {
+                catalog::KNOWN_APIS.contains(&n.as_str())
+                    || registry
+                        .definitions
+                        .get(n)
+                        .is_some_and(|l| source::is_url(l))
+            })
+            .collect()
+    } else {
+        names.to_vec()
+    };
+    if wanted.is_empty() {
+        return Err(Error::usage("name the APIs to pull, or pass --all")
+            .with_help("e.g. epilot definitions pull entity"));
+    }
+    let mut report = String::new();
+    let mut all_ok = true;
+    for name in &wanted {
+        let url = match registry.definitions.get(name) {
+            Some(location) if source::is_url(location) => location.clone(),
+            Some(location) => {
+                let _ = writeln!(
+                    report,
+                    "{name}: registered from the file {location}; nothing to pull"
+                );
+                continue;
+            }
+            None if catalog::KNOWN_APIS.contains(&name.as_str()) => {
+                catalog::published_url(catalog_url, name)
+            }
+            None => {
+                all_ok = false;
+                let hint = crate::error::did_you_mean(name, catalog::KNOWN_APIS.iter().copied())
+                    .unwrap_or_default();
+                let _ = writeln!(report, "{name}: not a known API {hint}");
+                continue;
+            }
+        };
+        match download(places, name, &url) {
+            Ok(line) => {
+                let _ = writeln!(report, "{line}");
+            }
+            Err(error) => {
+                all_ok = false;
+                let _ = writeln!(report, "{name}: failed: {}", error.message);
+            }
+        }
+    }
+    Ok((report, all_ok))
+}
+
+/// `definitions add <name> <file|url>`.
+pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
+    if !catalog::is_valid_name(name)
+        || ["docs", "help", "completion", "definitions"].contains(&name)
+    {
+        return Err(Error::usage(format!("`{name}` cannot name an API"))
+            .with_help("use letters, digits, `-`, `_` or `.`, and not a built-in command"));
+    }
+    let mut registry = Registry::load(places);
+    let message = if source::is_url(location) {
+        let line = download(places, name, location)?;
+        registry
+            .definitions
+            .insert(name.to_string(), location.to_string());
+        format!("registered `{name}` from {location}; {line}")
+    } else {
+        let path = std::fs::canonicalize(Path::new(location))
+            .map_err(|e| Error::usage(format!("cannot read {location}: {e}")))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::usage(format!("cannot read {location}: {e}")))?;
+        let operations = check(name, &text, &Origin::File(path.clone()))?;
+        registry
+            .definitions
+            .insert(name.to_string(), path.display().to_string());
+        format!(
+            "registered `{name}` from {} ({operations} operations)",
+            path.display()
+        )
+    };
+    registry.save(places)?;
+    Ok(format!("{message}\nuse it with: epilot {name}"))
+}
+
+/// `definitions remove <name>`: forgets a registered or pulled definition.
+pub fn remove(places: &Places, name: &str) -> Result<String> {
+    let mut registry = Registry::load(places);
+    let registered = registry.definitions.remove(name).is_some();
+    if registered {
+        registry.save(places)?;
+    }
+    let mut removed_cache = false;
+    for path in [
+        catalog::cached_spec(places, name),
+        catalog::cached_meta(places, name),
+    ] {
+        removed_cache |= std::fs::remove_file(path).is_ok();
+    }
+    match (registered, removed_cache) {
+        (false, false) => Err(
+            Error::usage(format!("`{name}` is neither registered nor pulled"))
+                .with_help("`epilot definitions list` shows where each API comes from"),
+        ),
+        _ => Ok(format!(
+            "removed `{name}`{}{}",
+            if registered {
+                " from the registered definitions"
+            } else {
+                ""
+            },
+            if removed_cache {
+                " and its cached copy"
+            } else {
+                ""
+            }
+        )),
+    }
+}
