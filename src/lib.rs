@@ -12,6 +12,7 @@ pub mod completion;
 pub mod definitions;
 pub mod docs;
 pub mod error;
+pub mod fuzzing;
 pub mod help;
 pub mod input;
 pub mod listing;

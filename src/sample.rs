@@ -359,23 +359,27 @@ fn deep_merge(into: &mut Map<String, Value>, extra: Map<String, Value>) {
     }
 }
 
-/// The property names a schema describes, through `$ref` and `allOf`.
-fn property_names(document: &Value, schema: &Value, depth: usize) -> Vec<String> {
-    let Ok((schema, _)) = deref(document, schema, "") else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|p| p.keys().cloned().collect())
-        .unwrap_or_default();
-    if depth < 8 {
+/// The property names a schema describes, through `$ref` and `allOf`; each referenced schema
+/// is visited once, so self-referencing `allOf`s stay linear.
+fn property_names(document: &Value, schema: &Value, _depth: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut pending: Vec<&Value> = vec![schema];
+    while let Some(schema) = pending.pop() {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            if seen.iter().any(|r| r == reference) || seen.len() > 64 {
+                continue;
+            }
+            seen.push(reference.to_string());
+        }
+        let Ok((schema, _)) = deref(document, schema, "") else {
+            continue;
+        };
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            names.extend(properties.keys().cloned());
+        }
         if let Some(branches) = schema.get("allOf").and_then(Value::as_array) {
-            names.extend(
-                branches
-                    .iter()
-                    .flat_map(|b| property_names(document, b, depth + 1)),
-            );
+            pending.extend(branches.iter());
         }
     }
     names

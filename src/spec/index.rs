@@ -345,25 +345,30 @@ fn resolve_param(
 }
 
 /// The JSON type named by a schema, looking through `$ref`, `allOf` and the first branch of
-/// `oneOf`/`anyOf` when the schema itself names none.
-pub fn type_of<'a>(document: &'a Value, schema: &'a Value, depth: usize) -> Option<&'a str> {
-    if depth > 16 {
-        return None;
-    }
-    let (schema, _) = deref(document, schema, "").ok()?;
-    if let Some(t) = schema.get("type").and_then(Value::as_str) {
-        return Some(t);
-    }
-    if schema.get("properties").is_some() {
-        return Some("object");
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
-            if let Some(t) = branches
-                .iter()
-                .find_map(|b| type_of(document, b, depth + 1))
-            {
-                return Some(t);
+/// `oneOf`/`anyOf` when the schema itself names none. Each referenced schema is visited once.
+pub fn type_of<'a>(document: &'a Value, schema: &'a Value, _depth: usize) -> Option<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut pending: Vec<&Value> = vec![schema];
+    while let Some(schema) = pending.pop() {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            if seen.contains(&reference) || seen.len() > 64 {
+                continue;
+            }
+            seen.push(reference);
+        }
+        let Ok((schema, _)) = deref(document, schema, "") else {
+            continue;
+        };
+        if let Some(t) = schema.get("type").and_then(Value::as_str) {
+            return Some(t);
+        }
+        if schema.get("properties").is_some() {
+            return Some("object");
+        }
+        // Depth-first in document order: push in reverse so the first branch is tried first.
+        for key in ["anyOf", "oneOf", "allOf"] {
+            if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+                pending.extend(branches.iter().rev());
             }
         }
     }
@@ -393,19 +398,29 @@ fn shape_of(document: &Value, schema: &Value) -> Shape {
     }
 }
 
-fn items_of<'a>(document: &'a Value, schema: &'a Value, depth: usize) -> Option<&'a Value> {
-    if depth > 16 {
-        return None;
+fn items_of<'a>(document: &'a Value, schema: &'a Value, _depth: usize) -> Option<&'a Value> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut pending: Vec<&Value> = vec![schema];
+    while let Some(schema) = pending.pop() {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            if seen.contains(&reference) || seen.len() > 64 {
+                continue;
+            }
+            seen.push(reference);
+        }
+        let Ok((schema, _)) = deref(document, schema, "") else {
+            continue;
+        };
+        if let Some(items) = schema.get("items") {
+            return Some(items);
+        }
+        for key in ["anyOf", "oneOf", "allOf"] {
+            if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+                pending.extend(branches.iter().rev());
+            }
+        }
     }
-    if let Some(items) = schema.get("items") {
-        return Some(items);
-    }
-    ["allOf", "oneOf", "anyOf"].iter().find_map(|key| {
-        schema.get(*key)?.as_array()?.iter().find_map(|branch| {
-            let (branch, _) = deref(document, branch, "").ok()?;
-            items_of(document, branch, depth + 1)
-        })
-    })
+    None
 }
 
 fn resolve_body(

@@ -234,6 +234,50 @@ fn insert_at(root: &mut Map<String, Value>, pointer: &str, value: Value) {
     current.entry(last.clone()).or_insert(value);
 }
 
+/// A `$ref` that reaches itself through `allOf`/`anyOf`/`oneOf`/`not` alone, with no property
+/// or item in between. Such a schema never bottoms out: validating against it recurses
+/// forever, and compiling it explodes. Each reference is explored once, so this is linear.
+pub fn unproductive_cycle(document: &Value, schema: &Value) -> Option<String> {
+    fn visit(
+        document: &Value,
+        node: &Value,
+        stack: &mut Vec<String>,
+        done: &mut HashSet<String>,
+    ) -> Option<String> {
+        if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+            if stack.iter().any(|r| r == reference) {
+                return Some(reference.to_string());
+            }
+            if done.contains(reference) || stack.len() > 256 {
+                return None;
+            }
+            let target = crate::spec::index::lookup_ref(document, reference).ok()?.0;
+            stack.push(reference.to_string());
+            let found = visit(document, target, stack, done);
+            stack.pop();
+            done.insert(reference.to_string());
+            if found.is_some() {
+                return found;
+            }
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            for branch in node
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(found) = visit(document, branch, stack, done) {
+                    return Some(found);
+                }
+            }
+        }
+        node.get("not")
+            .and_then(|not| visit(document, not, stack, done))
+    }
+    visit(document, schema, &mut Vec::new(), &mut HashSet::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +335,23 @@ mod tests {
         assert_eq!(
             convert(&doc, &schema, Direction::Response)["required"],
             json!(["id", "name"])
+        );
+    }
+
+    #[test]
+    fn unproductive_cycles_are_found_and_productive_recursion_is_not() {
+        let doc = json!({"components": {"schemas": {
+            "A": {"allOf": [{"$ref": "#/components/schemas/B"}]},
+            "B": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/A"}]},
+            "Tree": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}}}}
+        }}});
+        assert_eq!(
+            unproductive_cycle(&doc, &json!({"$ref": "#/components/schemas/A"})).as_deref(),
+            Some("#/components/schemas/A")
+        );
+        assert_eq!(
+            unproductive_cycle(&doc, &json!({"$ref": "#/components/schemas/Tree"})),
+            None
         );
     }
 

@@ -63,6 +63,13 @@ impl Schema {
         direction: Direction,
         what: &str,
     ) -> Result<Schema> {
+        if let Some(reference) = dialect::unproductive_cycle(document, schema) {
+            return Err(Error::spec(format!(
+                "the schema of {what} cannot be used for validation: `{reference}` refers back to itself \
+                 through allOf/anyOf/oneOf with nothing in between"
+            ))
+            .with_help("fix the definition, or pass --no-validate to send without checking"));
+        }
         let mut root = match dialect::convert(document, schema, direction) {
             Value::Object(map) => map,
             Value::Bool(true) => serde_json::Map::new(),
@@ -75,15 +82,12 @@ impl Schema {
         for (key, value) in dialect::sparse_document(document, schema, direction) {
             root.entry(key).or_insert(value);
         }
-        let validator = jsonschema::draft202012::options()
-            .should_validate_formats(true)
-            .build(&Value::Object(root))
-            .map_err(|e| {
-                Error::spec(format!(
-                    "the schema of {what} cannot be used for validation: {e}"
-                ))
-                .with_help("pass --no-validate to send without checking")
-            })?;
+        let validator = build_with_deadline(Value::Object(root)).map_err(|reason| {
+            Error::spec(format!(
+                "the schema of {what} cannot be used for validation: {reason}"
+            ))
+            .with_help("pass --no-validate to send without checking")
+        })?;
         Ok(Schema { validator })
     }
 
@@ -97,6 +101,28 @@ impl Schema {
             .iter_errors(instance)
             .map(|error| describe(&error, label))
             .collect()
+    }
+}
+
+/// How long building one validator may take. Some shapes of schema make the validator crate's
+/// compilation explode; a CLI must answer rather than hang, so past this the check is given up.
+const COMPILE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn build_with_deadline(root: Value) -> std::result::Result<Validator, String> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let built = jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&root)
+            .map_err(|e| e.to_string());
+        let _ = sender.send(built);
+    });
+    match receiver.recv_timeout(COMPILE_DEADLINE) {
+        Ok(built) => built,
+        Err(_) => Err(format!(
+            "building its validator took longer than {}s",
+            COMPILE_DEADLINE.as_secs()
+        )),
     }
 }
 

@@ -5,6 +5,7 @@ mod catalog;
 mod corpus;
 mod definition;
 mod errors;
+mod fuzz_regressions;
 mod help;
 mod jsonata_suite;
 mod output;
