@@ -414,21 +414,22 @@ fn check_input(
 fn check_response(
     loaded: &LoadedApi,
     op: &spec::Operation,
-    response: &transport::Response,
+    status: u16,
+    body: &[u8],
     env: &mut Env<'_>,
 ) {
-    let Some(documented) = op.response_for(response.status) else {
+    let Some(documented) = op.response_for(status) else {
         let _ = writeln!(
             env.stderr,
-            "warning: response: status {} is not documented for `{}`",
-            response.status, op.entry.name
+            "warning: response: status {status} is not documented for `{}`",
+            op.entry.name
         );
         return;
     };
     let Some(schema) = &documented.schema else {
         return;
     };
-    let Ok(instance) = serde_json::from_slice::<serde_json::Value>(&response.body) else {
+    let Ok(instance) = serde_json::from_slice::<serde_json::Value>(body) else {
         let _ = writeln!(
             env.stderr,
             "warning: response: the body is not JSON, but status {} is documented as JSON",
@@ -522,20 +523,76 @@ fn call(
     if options.verbose {
         output::write_request_trace(env.stderr, &prepared).map_err(output::io_error)?;
     }
-    let timeout = options
-        .timeout
-        .map(Duration::from_secs_f64)
-        .unwrap_or(transport::DEFAULT_TIMEOUT);
-    let response = if options.mock {
+    let mut response = if options.mock {
         mock::response(&loaded.document, op)
     } else {
-        transport::send(&prepared, timeout)?
+        let settings = transport_settings(options, env);
+        interrupt_quietly();
+        let verbose = options.verbose;
+        let stderr = &mut *env.stderr;
+        transport::send(&prepared, &settings, &mut |retry| {
+            if verbose {
+                let _ = writeln!(
+                    stderr,
+                    "* attempt {} failed ({}); retrying in {:.1}s",
+                    retry.attempt,
+                    retry.reason,
+                    retry.wait.as_secs_f64()
+                );
+            }
+        })?
     };
-    if options.include || options.verbose {
-        output::write_response_head(env.stderr, &response).map_err(output::io_error)?;
+    present(loaded, op, &mut response, options, env)
+}
+
+/// What `--retries`, `--retry-unsafe`, `--cacert`, `--insecure` and `--timeout` ask for.
+fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settings {
+    if options.insecure {
+        let _ = writeln!(env.stderr, "warning: --insecure: TLS certificates are not checked; anyone on the way can read and change this exchange");
     }
-    if options.validate_response {
-        check_response(loaded, op, &response, env);
+    transport::Settings {
+        timeout: options
+            .timeout
+            .map(Duration::from_secs_f64)
+            .unwrap_or(transport::DEFAULT_TIMEOUT),
+        retries: options.retries.unwrap_or(transport::DEFAULT_RETRIES),
+        retry_unsafe: options.retry_unsafe,
+        cacert: options.cacert.clone(),
+        insecure: options.insecure,
+    }
+}
+
+/// Ctrl-C while waiting for the network ends the run at once with exit code 130: nothing
+/// half-received is printed, and nothing buffered is flushed.
+fn interrupt_quietly() {
+    let _ = ctrlc::set_handler(|| {
+        let _ = writeln!(io::stderr(), "\ninterrupted");
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
+}
+
+/// Shows the answer: head for -i/-v, the body (streamed unless it must be read whole), and
+/// the exit code by status.
+fn present(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    response: &mut transport::Response,
+    options: &Options,
+    env: &mut Env<'_>,
+) -> Result<u8> {
+    if options.include || options.verbose {
+        output::write_response_head(env.stderr, response).map_err(output::io_error)?;
+    }
+    // Error answers are small and needed whole for the summary line; validation needs all of it.
+    let whole = if response.status >= 400 || options.validate_response {
+        let bytes = response.read_all()?;
+        response.body = Box::new(io::Cursor::new(bytes.clone()));
+        Some(bytes)
+    } else {
+        None
+    };
+    if let (true, Some(bytes)) = (options.validate_response, &whole) {
+        check_response(loaded, op, response.status, bytes, env);
     }
     let settings = Settings {
         layout: if options.json {
@@ -554,10 +611,11 @@ fn call(
         output_file: options.output.clone(),
         stdout_is_terminal: env.terminal.stdout,
     };
-    output::write_body(env.stdout, env.stderr, &response, &settings)?;
+    output::write_body(env.stdout, env.stderr, response, &settings)?;
     env.stdout.flush().map_err(output::io_error)?;
     if response.status >= 400 {
-        let _ = writeln!(env.stderr, "error: {}", output::status_summary(&response));
+        let summary = output::status_summary(response, whole.as_deref().unwrap_or_default());
+        let _ = writeln!(env.stderr, "error: {summary}");
         return Ok(exit::HTTP_ERROR);
     }
     Ok(exit::OK)
@@ -569,7 +627,8 @@ pub fn main() -> u8 {
     let stderr = io::stderr();
     let stdin = io::stdin();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = stderr.lock();
+    // Not locked for the whole run: the Ctrl-C handler writes to stderr from another thread.
+    let mut err = stderr;
     let mut input = stdin.lock();
     let var = |name: &str| std::env::var(name).ok();
     let mut env = Env {

@@ -83,6 +83,18 @@ pub fn global_args() -> Vec<Arg> {
         switch("dry-run")
             .long("dry-run")
             .help("Print the request and a curl command; send nothing"),
+        text("retries")
+            .long("retries")
+            .value_name("N")
+            .value_parser(clap::value_parser!(u32).range(0..=10))
+            .help("Retry idempotent requests on connection errors and 429/502/503/504 (default 2; 0 turns it off)"),
+        switch("retry-unsafe").long("retry-unsafe").help("Retry POST and PATCH requests too"),
+        text("cacert")
+            .long("cacert")
+            .value_name("FILE")
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Also trust the CA certificates in this PEM file"),
+        switch("insecure").long("insecure").help("Do not verify TLS certificates (warns)"),
         switch("no-validate")
             .long("no-validate")
             .help("Send even when the input does not match the schemas (warns)"),
@@ -227,6 +239,10 @@ pub struct Options {
     pub no_interactive: bool,
     pub dry_run: bool,
     pub no_validate: bool,
+    pub retries: Option<u32>,
+    pub retry_unsafe: bool,
+    pub cacert: Option<PathBuf>,
+    pub insecure: bool,
     pub validate_response: bool,
     pub output: Option<PathBuf>,
     pub color: ColorWhen,
@@ -261,6 +277,10 @@ impl Options {
             no_interactive: flag("no-interactive"),
             dry_run: flag("dry-run"),
             no_validate: flag("no-validate"),
+            retries: m.get_one::<u32>("retries").copied(),
+            retry_unsafe: flag("retry-unsafe"),
+            cacert: m.get_one::<PathBuf>("cacert").cloned(),
+            insecure: flag("insecure"),
             validate_response: flag("validate-response"),
             output: m.get_one::<PathBuf>("output").cloned(),
             color: match m.get_one::<String>("color").map(String::as_str) {

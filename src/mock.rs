@@ -41,7 +41,7 @@ pub fn response(document: &Value, op: &Operation) -> Response {
             .to_string(),
         version: "HTTP/1.1".to_string(),
         headers,
-        body,
+        body: Box::new(std::io::Cursor::new(body)),
     }
 }
 

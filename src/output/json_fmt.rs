@@ -42,123 +42,163 @@ pub fn is_json(bytes: &[u8]) -> bool {
 
 /// Formats valid JSON `input`; ends with a newline.
 pub fn format(input: &[u8], layout: Layout, colour: bool) -> Vec<u8> {
-    let palette = if colour { &COLOURS } else { &PLAIN };
+    let mut formatter = Formatter::new(layout, colour);
     let mut out = Vec::with_capacity(input.len() + input.len() / 4);
-    let mut depth = 0usize;
-    // For each open container: is the next string a key?
-    let mut in_object: Vec<bool> = Vec::new();
-    let mut expect_key = false;
-    let mut i = 0;
-    let newline = |out: &mut Vec<u8>, depth: usize| {
-        if layout == Layout::Pretty {
-            out.push(b'\n');
-            out.resize(out.len() + depth * 2, b' ');
-        }
-    };
-    while i < input.len() {
-        let b = input[i];
-        match b {
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                i += 1;
-            }
-            b'{' | b'[' => {
-                let close = if b == b'{' { b'}' } else { b']' };
-                let next = next_significant(input, i + 1);
-                if next == Some(close) {
-                    out.extend_from_slice(&[b, close]);
-                    i = skip_to(input, i + 1, close) + 1;
-                    continue;
-                }
-                out.push(b);
-                depth += 1;
-                in_object.push(b == b'{');
-                expect_key = b == b'{';
-                newline(&mut out, depth);
-                i += 1;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                in_object.pop();
-                newline(&mut out, depth);
-                out.push(b);
-                expect_key = false;
-                i += 1;
-            }
-            b',' => {
-                out.push(b',');
-                newline(&mut out, depth);
-                expect_key = in_object.last().copied().unwrap_or(false);
-                i += 1;
-            }
-            b':' => {
-                out.push(b':');
-                if layout == Layout::Pretty {
-                    out.push(b' ');
-                }
-                expect_key = false;
-                i += 1;
-            }
-            b'"' => {
-                let end = string_end(input, i);
-                out.extend_from_slice(
-                    if expect_key {
-                        palette.key
-                    } else {
-                        palette.string
-                    }
-                    .as_bytes(),
-                );
-                out.extend_from_slice(&input[i..end]);
-                out.extend_from_slice(palette.reset.as_bytes());
-                i = end;
-            }
-            _ => {
-                let end = input[i..]
-                    .iter()
-                    .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                    .map_or(input.len(), |p| i + p);
-                let token = &input[i..end];
-                let colour = match token[0] {
-                    b't' | b'f' => palette.literal,
-                    b'n' => palette.null,
-                    _ => palette.number,
-                };
-                out.extend_from_slice(colour.as_bytes());
-                out.extend_from_slice(token);
-                out.extend_from_slice(palette.reset.as_bytes());
-                i = end;
-            }
-        }
-    }
-    out.push(b'\n');
+    formatter.feed(input, &mut out);
+    formatter.finish(&mut out);
     out
 }
 
-fn next_significant(input: &[u8], from: usize) -> Option<u8> {
-    input[from..]
-        .iter()
-        .copied()
-        .find(|c| !c.is_ascii_whitespace())
+/// A re-indenting JSON formatter fed in chunks of any size, so an answer of any length
+/// streams through in constant memory. Input that is not JSON comes out re-spaced but whole.
+pub struct Formatter {
+    layout: Layout,
+    palette: &'static Palette,
+    depth: usize,
+    /// For each open container: is it an object (whose strings alternate key, value)?
+    containers: Vec<bool>,
+    expect_key: bool,
+    /// `{` or `[` seen, waiting for the next token to tell `{}` from `{ ...`.
+    pending_open: Option<u8>,
+    in_string: bool,
+    escaped: bool,
+    in_scalar: bool,
 }
 
-fn skip_to(input: &[u8], from: usize, target: u8) -> usize {
-    input[from..]
-        .iter()
-        .position(|c| *c == target)
-        .map_or(input.len(), |p| from + p)
-}
-
-/// The index just past the closing quote of the string starting at `start`.
-fn string_end(input: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < input.len() {
-        match input[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+impl Formatter {
+    pub fn new(layout: Layout, colour: bool) -> Formatter {
+        Formatter {
+            layout,
+            palette: if colour { &COLOURS } else { &PLAIN },
+            depth: 0,
+            containers: Vec::new(),
+            expect_key: false,
+            pending_open: None,
+            in_string: false,
+            escaped: false,
+            in_scalar: false,
         }
     }
-    input.len()
+
+    fn newline(&self, out: &mut Vec<u8>) {
+        if self.layout == Layout::Pretty {
+            out.push(b'\n');
+            out.resize(out.len() + self.depth * 2, b' ');
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let mut i = 0;
+        while i < chunk.len() {
+            let b = chunk[i];
+            if self.in_string {
+                // Copy the run up to the next quote or backslash at once.
+                let run = chunk[i..]
+                    .iter()
+                    .position(|c| *c == b'"' || *c == b'\\')
+                    .unwrap_or(chunk.len() - i);
+                if self.escaped && run == 0 {
+                    out.push(b);
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                if run > 0 {
+                    out.extend_from_slice(&chunk[i..i + run]);
+                    self.escaped = false;
+                    i += run;
+                    continue;
+                }
+                out.push(b);
+                if b == b'\\' {
+                    self.escaped = true;
+                } else {
+                    self.in_string = false;
+                    out.extend_from_slice(self.palette.reset.as_bytes());
+                }
+                i += 1;
+                continue;
+            }
+            if self.in_scalar {
+                if matches!(b, b',' | b'}' | b']' | b':' | b' ' | b'\t' | b'\n' | b'\r') {
+                    self.in_scalar = false;
+                    out.extend_from_slice(self.palette.reset.as_bytes());
+                } else {
+                    out.push(b);
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 1;
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            if let Some(open) = self.pending_open.take() {
+                let close = if open == b'{' { b'}' } else { b']' };
+                if b == close {
+                    out.extend_from_slice(&[open, close]);
+                    continue;
+                }
+                out.push(open);
+                self.depth += 1;
+                self.containers.push(open == b'{');
+                self.expect_key = open == b'{';
+                self.newline(out);
+            }
+            match b {
+                b'{' | b'[' => self.pending_open = Some(b),
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    self.containers.pop();
+                    self.newline(out);
+                    out.push(b);
+                    self.expect_key = false;
+                }
+                b',' => {
+                    out.push(b',');
+                    self.newline(out);
+                    self.expect_key = self.containers.last().copied().unwrap_or(false);
+                }
+                b':' => {
+                    out.push(b':');
+                    if self.layout == Layout::Pretty {
+                        out.push(b' ');
+                    }
+                    self.expect_key = false;
+                }
+                b'"' => {
+                    let colour = if self.expect_key {
+                        self.palette.key
+                    } else {
+                        self.palette.string
+                    };
+                    out.extend_from_slice(colour.as_bytes());
+                    out.push(b'"');
+                    self.in_string = true;
+                }
+                _ => {
+                    let colour = match b {
+                        b't' | b'f' => self.palette.literal,
+                        b'n' => self.palette.null,
+                        _ => self.palette.number,
+                    };
+                    out.extend_from_slice(colour.as_bytes());
+                    out.push(b);
+                    self.in_scalar = true;
+                }
+            }
+        }
+    }
+
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.in_scalar || self.in_string {
+            out.extend_from_slice(self.palette.reset.as_bytes());
+        }
+        if let Some(open) = self.pending_open.take() {
+            out.push(open);
+        }
+        out.push(b'\n');
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +244,26 @@ mod tests {
         assert!(out.contains("\x1b[36m1\x1b[0m"));
         assert!(out.contains("\x1b[33mtrue\x1b[0m"));
         assert!(out.contains("\x1b[90mnull\x1b[0m"));
+    }
+
+    #[test]
+    fn chunk_boundaries_anywhere_give_the_same_output() {
+        let text =
+            br#"{"a b":"x\"y","n":-1.5e3,"t":[true,false,null],"e":{},"o":{"k":[1,{"z":[]}]}}"#;
+        let whole = format(text, Layout::Pretty, true);
+        for size in 1..8 {
+            let mut formatter = Formatter::new(Layout::Pretty, true);
+            let mut out = Vec::new();
+            for chunk in text.chunks(size) {
+                formatter.feed(chunk, &mut out);
+            }
+            formatter.finish(&mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(whole.clone()).unwrap(),
+                "chunks of {size}"
+            );
+        }
     }
 
     #[test]

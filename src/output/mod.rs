@@ -7,7 +7,7 @@ pub mod jsonata;
 pub mod pager;
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use json_fmt::Layout;
@@ -89,29 +89,27 @@ pub fn write_response_head(err: &mut dyn Write, response: &Response) -> io::Resu
     writeln!(err)
 }
 
-/// Writes the response body to stdout (or `-o`). Returns the JSONata failure, if any, as an
-/// error so the caller can set the exit code.
+/// How much of an answer is looked at before deciding how to print it.
+const SNIFF: usize = 64 * 1024;
+
+/// Writes the response body to stdout (or `-o`), streaming it: only `--jsonata` needs the
+/// whole document in memory. A JSONata failure comes back as an error for the exit code.
 pub fn write_body(
     out: &mut dyn Write,
     err: &mut dyn Write,
-    response: &Response,
+    response: &mut Response,
     settings: &Settings,
 ) -> Result<()> {
-    let body = &response.body;
     let success = (200..300).contains(&response.status);
-    let looks_json = response
+    let json_type = response
         .header("content-type")
-        .is_some_and(crate::spec::is_json_media_type)
-        || matches!(
-            body.iter().find(|b| !b.is_ascii_whitespace()),
-            Some(b'{' | b'[')
-        );
-    let is_json = looks_json && json_fmt::is_json(body);
+        .is_some_and(crate::spec::is_json_media_type);
 
     if let (Some(expression), true) = (&settings.jsonata, success) {
-        let text = std::str::from_utf8(body)
+        let body = response.read_all()?;
+        let text = std::str::from_utf8(&body)
             .ok()
-            .filter(|_| is_json)
+            .filter(|_| json_fmt::is_json(&body))
             .ok_or_else(|| {
                 Error::usage(
                     "--jsonata needs a JSON response, but the server answered with something else",
@@ -139,54 +137,105 @@ pub fn write_body(
                 json_fmt::format(json.as_bytes(), settings.layout, colour)
             }
         };
-        return emit(out, &bytes, settings);
+        return match &settings.output_file {
+            Some(path) => write_file(path, &mut bytes.as_slice()),
+            None => out.write_all(&bytes).map_err(io_error),
+        };
     }
 
-    if body.is_empty() {
+    if let Some(path) = &settings.output_file {
+        return write_file(path, &mut response.body);
+    }
+
+    let mut first = Vec::with_capacity(SNIFF);
+    (&mut response.body)
+        .take(SNIFF as u64)
+        .read_to_end(&mut first)
+        .map_err(read_error)?;
+    if first.is_empty() {
         return Ok(());
     }
-    if let Some(path) = &settings.output_file {
-        return write_file(path, body);
+    let starts_like_json = matches!(
+        first.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    );
+    if starts_like_json && (json_type || json_fmt::is_json(&first)) {
+        let mut formatter = json_fmt::Formatter::new(settings.layout, settings.colour);
+        let mut buffer = Vec::with_capacity(SNIFF * 2);
+        let mut chunk = first;
+        loop {
+            formatter.feed(&chunk, &mut buffer);
+            out.write_all(&buffer).map_err(io_error)?;
+            buffer.clear();
+            chunk.clear();
+            if (&mut response.body)
+                .take(SNIFF as u64)
+                .read_to_end(&mut chunk)
+                .map_err(read_error)?
+                == 0
+            {
+                break;
+            }
+        }
+        formatter.finish(&mut buffer);
+        return out.write_all(&buffer).map_err(io_error);
     }
-    if is_json {
-        return emit(
-            out,
-            &json_fmt::format(body, settings.layout, settings.colour),
-            settings,
-        );
-    }
-    let binary = std::str::from_utf8(body).is_err() || body.contains(&0);
+    // A multi-byte character cut at the sniff boundary is not binary.
+    let valid_up_to = match std::str::from_utf8(&first) {
+        Ok(_) => first.len(),
+        Err(e) if e.error_len().is_none() => first.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let binary = valid_up_to < first.len() || first.contains(&0);
     if binary && settings.stdout_is_terminal {
         writeln!(
             err,
-            "note: the body is {} bytes of binary data; not shown on a terminal",
-            body.len()
+            "note: the body is binary data; not shown on a terminal"
         )
         .and_then(|_| writeln!(err, "help: save it with -o FILE, or pipe it to a program"))
         .map_err(io_error)?;
         return Ok(());
     }
-    out.write_all(body).map_err(io_error)?;
-    if !binary && !body.ends_with(b"\n") && settings.stdout_is_terminal {
+    out.write_all(&first).map_err(io_error)?;
+    let mut last = first.last().copied();
+    let mut chunk = Vec::with_capacity(SNIFF);
+    while (&mut response.body)
+        .take(SNIFF as u64)
+        .read_to_end(&mut chunk)
+        .map_err(read_error)?
+        > 0
+    {
+        out.write_all(&chunk).map_err(io_error)?;
+        last = chunk.last().copied();
+        chunk.clear();
+    }
+    if !binary && last != Some(b'\n') && settings.stdout_is_terminal {
         out.write_all(b"\n").map_err(io_error)?;
     }
     Ok(())
 }
 
-fn emit(out: &mut dyn Write, bytes: &[u8], settings: &Settings) -> Result<()> {
-    match &settings.output_file {
-        Some(path) => write_file(path, bytes),
-        None => out.write_all(bytes).map_err(io_error),
-    }
+fn read_error(e: std::io::Error) -> Error {
+    Error::network(format!(
+        "the connection broke while reading the answer: {e}"
+    ))
 }
 
-fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| {
+/// Streams `body` into `path`.
+fn write_file(path: &PathBuf, body: &mut dyn Read) -> Result<()> {
+    let mut file = std::fs::File::create(path).map_err(|e| {
         Error::usage(format!(
             "cannot write the response to {}: {e}",
             path.display()
         ))
-    })
+    })?;
+    std::io::copy(body, &mut file).map_err(|e| {
+        Error::usage(format!(
+            "cannot write the response to {}: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(())
 }
 
 /// Output errors: a closed pipe is not a failure worth a message (the caller exits 0).
@@ -202,8 +251,8 @@ pub const BROKEN_PIPE: &str = "broken pipe";
 
 /// The one-line summary of an error answer for stderr: "the server answered 404 Not Found:
 /// <message from the body>".
-pub fn status_summary(response: &Response) -> String {
-    let detail = serde_json::from_slice::<serde_json::Value>(&response.body)
+pub fn status_summary(response: &Response, body: &[u8]) -> String {
+    let detail = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| {
             ["message", "error", "detail", "title"]

@@ -8,6 +8,7 @@ mod errors;
 mod fuzz_regressions;
 mod help;
 mod jsonata_suite;
+mod network;
 mod output;
 mod server;
 mod user_api;
