@@ -130,6 +130,16 @@ impl Generator<'_> {
                 if object.contains_key("properties") {
                     return Some(self.object_with_choice(object, branches, chosen, depth));
                 }
+                if object.contains_key("type") {
+                    // `{type: string, anyOf: [{format: date}, …]}`: the branch narrows the parent.
+                    let branch = deref(self.document, &branches[chosen], "").map_or(&branches[chosen], |(b, _)| b);
+                    let mut merged = object.clone();
+                    merged.remove(key);
+                    if let Some(narrowing) = branch.as_object() {
+                        merged.extend(narrowing.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                    return self.value(&Value::Object(merged), depth);
+                }
                 return self.value(&branches[chosen], depth);
             }
         }
@@ -618,6 +628,13 @@ mod tests {
             ),
             json!(true)
         );
+    }
+
+    #[test]
+    fn a_branch_narrows_its_typed_parent() {
+        let doc = json!({});
+        let schema = json!({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]});
+        assert_eq!(request(&doc, schema), json!("2024-01-01"));
     }
 
     #[test]

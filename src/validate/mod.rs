@@ -110,7 +110,7 @@ const COMPILE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn build_with_deadline(root: Value) -> std::result::Result<Validator, String> {
     let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let worker = std::thread::spawn(move || {
         let built = jsonschema::draft202012::options()
             .should_validate_formats(true)
             .build(&root)
@@ -118,7 +118,11 @@ fn build_with_deadline(root: Value) -> std::result::Result<Validator, String> {
         let _ = sender.send(built);
     });
     match receiver.recv_timeout(COMPILE_DEADLINE) {
-        Ok(built) => built,
+        Ok(built) => {
+            // Finished: let it end cleanly (its thread-locals freed) before going on.
+            let _ = worker.join();
+            built
+        }
         Err(_) => Err(format!(
             "building its validator took longer than {}s",
             COMPILE_DEADLINE.as_secs()

@@ -207,3 +207,40 @@ fn help_and_docs_render_for_every_corpus_operation() {
     }
     eprintln!("help rendered for {rendered} corpus operations");
 }
+
+#[test]
+fn every_corpus_operation_dry_runs_with_its_own_help_examples() {
+    let Some(files) = corpus() else { return };
+    let sandbox = Sandbox::new();
+    let mut ran = 0;
+    for file in &files {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &epilot::paths::Places::from_env(&|_| None), &|_| unreachable!("no URLs")).unwrap();
+        for entry in &loaded.api.operations {
+            let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
+            let examples = epilot::help::examples(&name, &loaded.document, &op);
+            // The richest example the help page offers: with the body when there is one.
+            let line = examples.with_body.clone().unwrap_or_else(|| examples.with_params.clone());
+            let mut words = epilot::completion::split_line(&line);
+            assert_eq!(words.remove(0), "epilot");
+            // Files the example names (`-d @body.bin`, `-F file=@file.bin`) exist for the run.
+            for word in &words {
+                let named = word.strip_prefix('@').or_else(|| word.split_once("=@").map(|(_, p)| p));
+                if let Some(path) = named.filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))) {
+                    sandbox.write(path, "sample");
+                }
+            }
+            let output = sandbox
+                .epilot()
+                .args(&words)
+                .args(["--dry-run", "-s", "https://api.example.test", "-t", "token", "--definition"])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{line}\n{}", stderr_of(&output));
+            assert!(stdout_of(&output).contains(&format!("{} https://api.example.test", entry.method.as_str())), "{line}");
+            ran += 1;
+        }
+    }
+    eprintln!("dry runs: {ran}");
+}
