@@ -136,12 +136,22 @@ pub fn examples(api: &str, document: &Value, op: &Operation) -> Examples {
     let with_body = match (&body, &op.body) {
         (Some(body), _) => {
             let compact = body.to_string();
-            let shown = if compact.len() <= 80 { compact } else { serde_json::to_string_pretty(body).unwrap_or(compact) };
+            let shown = if compact.len() <= 80 {
+                compact
+            } else {
+                serde_json::to_string_pretty(body).unwrap_or(compact)
+            };
             Some(format!("{with_params} -d {}", shell_quote(&shown)))
         }
-        (None, Some(spec)) if spec.is_form() => Some(format!("{with_params}{}", form_fields(document, spec))),
+        (None, Some(spec)) if spec.is_form() => {
+            Some(format!("{with_params}{}", form_fields(document, spec)))
+        }
         (None, Some(spec)) => {
-            let extension = if spec.content_type.starts_with("text/") { "txt" } else { "bin" };
+            let extension = if spec.content_type.starts_with("text/") {
+                "txt"
+            } else {
+                "bin"
+            };
             Some(format!("{with_params} -d @body.{extension}"))
         }
         (None, None) => None,
@@ -166,13 +176,17 @@ pub fn examples(api: &str, document: &Value, op: &Operation) -> Examples {
 
 /// `-F name=value` for each field of a form body's sample; files as `-F name=@name.bin`.
 fn form_fields(document: &Value, body: &crate::spec::Body) -> String {
-    let Some(schema) = &body.schema else { return " -F name=value".to_string() };
+    let Some(schema) = &body.schema else {
+        return " -F name=value".to_string();
+    };
     let sample = valid_sample(document, schema, Direction::Request);
     let properties = crate::spec::index::deref(document, schema, "")
         .ok()
         .and_then(|(s, _)| s.get("properties").cloned())
         .unwrap_or(Value::Null);
-    let Value::Object(fields) = sample else { return " -F name=value".to_string() };
+    let Value::Object(fields) = sample else {
+        return " -F name=value".to_string();
+    };
     fields
         .iter()
         .map(|(name, value)| {
@@ -181,7 +195,11 @@ fn form_fields(document: &Value, body: &crate::spec::Body) -> String {
                 .and_then(|p| p.get("format"))
                 .and_then(Value::as_str)
                 .is_some_and(|f| f == "binary" || f == "byte");
-            let field = if is_file { format!("{name}=@{name}.bin") } else { format!("{name}={}", plain_text(value)) };
+            let field = if is_file {
+                format!("{name}=@{name}.bin")
+            } else {
+                format!("{name}={}", plain_text(value))
+            };
             format!(" -F {}", shell_quote(&field))
         })
         .collect()

@@ -5,6 +5,7 @@
 //! (the only HTTP code) → [`output`]. [`app`] wires the steps together.
 
 pub mod app;
+pub mod builtin;
 pub mod catalog;
 pub mod cli;
 pub mod command;

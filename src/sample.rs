@@ -132,7 +132,8 @@ impl Generator<'_> {
                 }
                 if object.contains_key("type") {
                     // `{type: string, anyOf: [{format: date}, …]}`: the branch narrows the parent.
-                    let branch = deref(self.document, &branches[chosen], "").map_or(&branches[chosen], |(b, _)| b);
+                    let branch = deref(self.document, &branches[chosen], "")
+                        .map_or(&branches[chosen], |(b, _)| b);
                     let mut merged = object.clone();
                     merged.remove(key);
                     if let Some(narrowing) = branch.as_object() {
@@ -172,7 +173,7 @@ impl Generator<'_> {
         // A branch may require a field that a sibling branch describes: that one fills it.
         let described_before = self.described.len();
         for branch in branches {
-            let names = property_names(self.document, branch, 0);
+            let names = property_names(self.document, branch);
             self.described.extend(names);
         }
         let result = self.merge_all_of(object, branches, depth);
@@ -371,27 +372,17 @@ fn deep_merge(into: &mut Map<String, Value>, extra: Map<String, Value>) {
 
 /// The property names a schema describes, through `$ref` and `allOf`; each referenced schema
 /// is visited once, so self-referencing `allOf`s stay linear.
-fn property_names(document: &Value, schema: &Value, _depth: usize) -> Vec<String> {
+fn property_names(document: &Value, schema: &Value) -> Vec<String> {
     let mut names = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    let mut pending: Vec<&Value> = vec![schema];
-    while let Some(schema) = pending.pop() {
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            if seen.iter().any(|r| r == reference) || seen.len() > 64 {
-                continue;
-            }
-            seen.push(reference.to_string());
-        }
-        let Ok((schema, _)) = deref(document, schema, "") else {
-            continue;
-        };
-        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
-            names.extend(properties.keys().cloned());
-        }
-        if let Some(branches) = schema.get("allOf").and_then(Value::as_array) {
-            pending.extend(branches.iter());
-        }
-    }
+    crate::spec::index::find_through(document, schema, &["allOf"], |s| {
+        names.extend(
+            s.get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|p| p.keys().cloned()),
+        );
+        None::<()>
+    });
     names
 }
 
@@ -633,7 +624,8 @@ mod tests {
     #[test]
     fn a_branch_narrows_its_typed_parent() {
         let doc = json!({});
-        let schema = json!({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]});
+        let schema =
+            json!({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]});
         assert_eq!(request(&doc, schema), json!("2024-01-01"));
     }
 

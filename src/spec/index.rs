@@ -344,9 +344,15 @@ fn resolve_param(
     })
 }
 
-/// The JSON type named by a schema, looking through `$ref`, `allOf` and the first branch of
-/// `oneOf`/`anyOf` when the schema itself names none. Each referenced schema is visited once.
-pub fn type_of<'a>(document: &'a Value, schema: &'a Value, _depth: usize) -> Option<&'a str> {
+/// Visits `schema` and, depth-first in document order, the schemas it combines with the
+/// `through` keywords, following each `$ref` once, until `found` returns something. Used to
+/// look inside `allOf`/`oneOf`/`anyOf` without looping on (or exploding over) recursion.
+pub fn find_through<'a, T>(
+    document: &'a Value,
+    schema: &'a Value,
+    through: &[&str],
+    mut found: impl FnMut(&'a Value) -> Option<T>,
+) -> Option<T> {
     let mut seen: Vec<&str> = Vec::new();
     let mut pending: Vec<&Value> = vec![schema];
     while let Some(schema) = pending.pop() {
@@ -359,20 +365,28 @@ pub fn type_of<'a>(document: &'a Value, schema: &'a Value, _depth: usize) -> Opt
         let Ok((schema, _)) = deref(document, schema, "") else {
             continue;
         };
-        if let Some(t) = schema.get("type").and_then(Value::as_str) {
-            return Some(t);
+        if let Some(answer) = found(schema) {
+            return Some(answer);
         }
-        if schema.get("properties").is_some() {
-            return Some("object");
-        }
-        // Depth-first in document order: push in reverse so the first branch is tried first.
-        for key in ["anyOf", "oneOf", "allOf"] {
-            if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+        for key in through.iter().rev() {
+            if let Some(branches) = schema.get(*key).and_then(Value::as_array) {
                 pending.extend(branches.iter().rev());
             }
         }
     }
     None
+}
+
+const COMBINATORS: &[&str] = &["allOf", "oneOf", "anyOf"];
+
+/// The JSON type named by a schema, looking through `$ref`, `allOf` and the branches of
+/// `oneOf`/`anyOf` when the schema itself names none.
+pub fn type_of<'a>(document: &'a Value, schema: &'a Value) -> Option<&'a str> {
+    find_through(document, schema, COMBINATORS, |s| {
+        s.get("type")
+            .and_then(Value::as_str)
+            .or_else(|| s.get("properties").map(|_| "object"))
+    })
 }
 
 fn scalar_of(type_name: Option<&str>) -> Scalar {
@@ -385,12 +399,12 @@ fn scalar_of(type_name: Option<&str>) -> Scalar {
 }
 
 fn shape_of(document: &Value, schema: &Value) -> Shape {
-    match type_of(document, schema, 0) {
+    match type_of(document, schema) {
         Some("array") => {
             let items = deref(document, schema, "")
                 .ok()
-                .and_then(|(s, _)| items_of(document, s, 0))
-                .and_then(|items| type_of(document, items, 0));
+                .and_then(|(s, _)| items_of(document, s))
+                .and_then(|items| type_of(document, items));
             Shape::Array(scalar_of(items))
         }
         Some("object") => Shape::Object,
@@ -398,29 +412,8 @@ fn shape_of(document: &Value, schema: &Value) -> Shape {
     }
 }
 
-fn items_of<'a>(document: &'a Value, schema: &'a Value, _depth: usize) -> Option<&'a Value> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut pending: Vec<&Value> = vec![schema];
-    while let Some(schema) = pending.pop() {
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            if seen.contains(&reference) || seen.len() > 64 {
-                continue;
-            }
-            seen.push(reference);
-        }
-        let Ok((schema, _)) = deref(document, schema, "") else {
-            continue;
-        };
-        if let Some(items) = schema.get("items") {
-            return Some(items);
-        }
-        for key in ["anyOf", "oneOf", "allOf"] {
-            if let Some(branches) = schema.get(key).and_then(Value::as_array) {
-                pending.extend(branches.iter().rev());
-            }
-        }
-    }
-    None
+fn items_of<'a>(document: &'a Value, schema: &'a Value) -> Option<&'a Value> {
+    find_through(document, schema, COMBINATORS, |s| s.get("items"))
 }
 
 fn resolve_body(

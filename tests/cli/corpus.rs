@@ -22,6 +22,15 @@ fn corpus() -> Option<Vec<PathBuf>> {
     Some(files)
 }
 
+/// A corpus document through the CLI's own loading (never fetched: corpus entries are files).
+fn load(name: &str, file: &std::path::Path) -> epilot::spec::LoadedApi {
+    let places = epilot::paths::Places::from_env(&|_| None);
+    epilot::spec::load(name, Some(file.to_str().unwrap()), &places, &|_| {
+        unreachable!("no URLs")
+    })
+    .unwrap()
+}
+
 fn operation_count(document: &Value) -> usize {
     let methods = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -76,13 +85,7 @@ fn every_corpus_operation_resolves_or_fails_alone() {
     let mut broken = Vec::new();
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded = epilot::spec::load(
-            &name,
-            Some(file.to_str().unwrap()),
-            &epilot::paths::Places::from_env(&|_| None),
-            &|_| unreachable!("no URLs"),
-        )
-        .unwrap();
+        let loaded = load(&name, file);
         for entry in &loaded.api.operations {
             match epilot::spec::index::resolve_operation(&loaded.document, entry) {
                 Ok(_) => resolved += 1,
@@ -116,13 +119,7 @@ fn every_generated_request_sample_passes_validation() {
     let (mut checked, mut failures) = (0, Vec::new());
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded = epilot::spec::load(
-            &name,
-            Some(file.to_str().unwrap()),
-            &epilot::paths::Places::from_env(&|_| None),
-            &|_| unreachable!("no URLs"),
-        )
-        .unwrap();
+        let loaded = load(&name, file);
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
             let Some(schema) = op
@@ -157,13 +154,7 @@ fn help_and_docs_render_for_every_corpus_operation() {
     let mut rendered = 0;
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded = epilot::spec::load(
-            &name,
-            Some(file.to_str().unwrap()),
-            &epilot::paths::Places::from_env(&|_| None),
-            &|_| unreachable!("no URLs"),
-        )
-        .unwrap();
+        let loaded = load(&name, file);
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
             let text =
@@ -215,30 +206,52 @@ fn every_corpus_operation_dry_runs_with_its_own_help_examples() {
     let mut ran = 0;
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded = epilot::spec::load(&name, Some(file.to_str().unwrap()), &epilot::paths::Places::from_env(&|_| None), &|_| unreachable!("no URLs")).unwrap();
+        let loaded = load(&name, file);
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
             let examples = epilot::help::examples(&name, &loaded.document, &op);
             // The richest example the help page offers: with the body when there is one.
-            let line = examples.with_body.clone().unwrap_or_else(|| examples.with_params.clone());
+            let line = examples
+                .with_body
+                .clone()
+                .unwrap_or_else(|| examples.with_params.clone());
             let mut words = epilot::completion::split_line(&line);
             assert_eq!(words.remove(0), "epilot");
             // Files the example names (`-d @body.bin`, `-F file=@file.bin`) exist for the run.
             for word in &words {
-                let named = word.strip_prefix('@').or_else(|| word.split_once("=@").map(|(_, p)| p));
-                if let Some(path) = named.filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))) {
+                let named = word
+                    .strip_prefix('@')
+                    .or_else(|| word.split_once("=@").map(|(_, p)| p));
+                if let Some(path) = named.filter(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                }) {
                     sandbox.write(path, "sample");
                 }
             }
             let output = sandbox
                 .epilot()
                 .args(&words)
-                .args(["--dry-run", "-s", "https://api.example.test", "-t", "token", "--definition"])
+                .args([
+                    "--dry-run",
+                    "-s",
+                    "https://api.example.test",
+                    "-t",
+                    "token",
+                    "--definition",
+                ])
                 .arg(file)
                 .output()
                 .unwrap();
             assert!(output.status.success(), "{line}\n{}", stderr_of(&output));
-            assert!(stdout_of(&output).contains(&format!("{} https://api.example.test", entry.method.as_str())), "{line}");
+            assert!(
+                stdout_of(&output).contains(&format!(
+                    "{} https://api.example.test",
+                    entry.method.as_str()
+                )),
+                "{line}"
+            );
             ran += 1;
         }
     }

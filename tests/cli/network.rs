@@ -341,7 +341,10 @@ fn a_200_mb_answer_streams_to_a_file_and_stdout_in_flat_memory() {
     let sandbox = Sandbox::new();
     let (printed, _, peak) = stream_through(&["-o", "big.json"], 200, &sandbox);
     assert_eq!(printed, 0);
-    assert!(peak < 30 * 1024, "peak memory {peak} KB for a 200 MB download: it was held in memory");
+    assert!(
+        peak < 30 * 1024,
+        "peak memory {peak} KB for a 200 MB download: it was held in memory"
+    );
     let file = sandbox.path().join("big.json");
     assert!(
         std::fs::metadata(&file).unwrap().len() > 199 * 1024 * 1024,
@@ -357,8 +360,15 @@ fn a_200_mb_answer_streams_to_a_file_and_stdout_in_flat_memory() {
     // Reformatting on the way to stdout streams too (smaller: the test binary is unoptimised).
     let (printed, tail, peak) = stream_through(&["--json"], 24, &sandbox);
     assert!(printed > 23 * 1024 * 1024);
-    assert!(tail.ends_with(b"},0]\n"), "{:?}", String::from_utf8_lossy(&tail));
-    assert!(peak < 30 * 1024, "peak memory {peak} KB for 24 MB reformatted: it was held in memory");
+    assert!(
+        tail.ends_with(b"},0]\n"),
+        "{:?}",
+        String::from_utf8_lossy(&tail)
+    );
+    assert!(
+        peak < 30 * 1024,
+        "peak memory {peak} KB for 24 MB reformatted: it was held in memory"
+    );
     assert!(
         peak < 40 * 1024,
         "peak memory {peak} KB: an answer was held in memory"
