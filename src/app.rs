@@ -6,9 +6,11 @@ use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
+use crate::auth;
 use crate::builtin;
 use crate::cli::{self, Options};
 use crate::command;
+use crate::credentials;
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
 use crate::help;
 use crate::input::{body, params};
@@ -16,8 +18,8 @@ use crate::listing;
 use crate::mock;
 use crate::output::{self, json_fmt::Layout, pager, Settings, BROKEN_PIPE};
 use crate::paths::Places;
-use crate::request::{self, Token};
-use crate::secret::Secret;
+use crate::profiles::Profiles;
+use crate::request;
 use crate::spec::{self, index, LoadedApi};
 use crate::term::{self, Terminal};
 use crate::transport;
@@ -54,6 +56,8 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         "docs" => return builtin::docs(args, &invocation, env),
         "definitions" => return builtin::definitions(args, env),
         "completion" => return builtin::completion(args, env),
+        "auth" => return builtin::auth(args, env),
+        "profile" => return builtin::profile(args, env),
         crate::completion::ENGINE_COMMAND => return builtin::complete(args, env),
         _ => {}
     }
@@ -183,10 +187,7 @@ fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
 }
 
 fn warn_unavailable(options: &Options, env: &mut Env<'_>) {
-    let pending = [
-        (options.profile.is_some(), "--profile", "profiles"),
-        (options.guided, "--guided", "guided prompts"),
-    ];
+    let pending = [(options.guided, "--guided", "guided prompts")];
     for (used, flag, what) in pending {
         if used {
             let _ = writeln!(
@@ -322,31 +323,57 @@ fn call(
             op.entry.name
         );
     }
-    let token = match &options.token {
-        Some(t) if !t.is_empty() => Some(Token {
-            value: Secret::from(t.clone()),
-            explicit: true,
-        }),
-        _ => (env.var)("EPILOT_TOKEN")
-            .filter(|t| !t.is_empty())
-            .map(|t| Token {
-                value: Secret::from(t),
-                explicit: false,
-            }),
-    };
+    let places = places(env);
+    let profiles = Profiles::load(&places)?;
+    let profile_env = (env.var)("EPILOT_PROFILE");
+    let profile = profiles.select(options.profile.as_deref(), profile_env.as_deref())?;
+    // A profile's server replaces the document's; --server on this line beats both.
+    let profile_server = profile.and_then(|(_, p)| p.server.clone());
+    let server = options.server.clone().or_else(|| profile_server.clone());
     let servers = if op.servers.is_empty() {
         &loaded.api.servers
     } else {
         &op.servers
     };
-    let base_url = request::base_url(servers, options.server.as_deref(), &loaded.origin)?;
+    let base_url = request::base_url(servers, server.as_deref(), &loaded.origin)?;
+
+    let store_choice =
+        credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
+    // Reading falls back to the file store silently; storing a token says where it went.
+    let resolved = auth::resolve(
+        options.token.as_deref(),
+        (env.var)("EPILOT_TOKEN").as_deref(),
+        profile.map(|(name, _)| name),
+        &mut || credentials::open(&places, store_choice, &mut |_| {}),
+    )?;
+    let chosen: Vec<&str> = [profile_server.as_deref(), options.server.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let token = match resolved {
+        Some((token, source)) if op.auth == spec::Auth::Bearer || token.explicit => {
+            auth::check_not_expired(&token, &source)?;
+            match auth::destination(&base_url, &source, &chosen, options.insecure_http)? {
+                auth::Decision::Send => Some(token),
+                auth::Decision::Withhold(note) => {
+                    let _ = writeln!(env.stderr, "{note}");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut headers = profile
+        .map(|(_, p)| p.request_headers())
+        .unwrap_or_default();
+    headers.extend(options.headers.iter().cloned());
     let prepared = request::build(request::Plan {
         op,
         values: &values,
         body,
         base_url: &base_url,
         token: token.as_ref(),
-        headers: &options.headers,
+        headers: &headers,
     })?;
 
     if op.auth == spec::Auth::Bearer && prepared.header("authorization").is_none() && !options.mock

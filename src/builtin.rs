@@ -1,5 +1,5 @@
-//! The built-in commands beside the API calls: `docs`, `definitions`, `completion` and the
-//! completion engine the shell scripts call back.
+//! The built-in commands beside the API calls: `docs`, `definitions`, `completion` (and the
+//! completion engine the shell scripts call back), `auth` and `profile`.
 
 use std::ffi::OsString;
 
@@ -166,4 +166,339 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         out.push('\n');
     }
     write_out(out.as_bytes(), env)
+}
+
+/// The credential store, saying where tokens go when it falls back to a file.
+fn store(env: &mut Env<'_>) -> Result<Box<dyn crate::credentials::Store>> {
+    let choice =
+        crate::credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
+    let places = places(env);
+    let stderr = &mut *env.stderr;
+    crate::credentials::open(&places, choice, &mut |notice| {
+        let _ = writeln!(stderr, "note: {notice}");
+    })
+}
+
+/// The profile named by --profile / EPILOT_PROFILE / the active one, if any.
+fn selected_profile(profile_flag: Option<&str>, env: &Env<'_>) -> Result<Option<String>> {
+    let profiles = crate::profiles::Profiles::load(&places(env))?;
+    let from_env = (env.var)("EPILOT_PROFILE");
+    Ok(profiles
+        .select(profile_flag, from_env.as_deref())?
+        .map(|(name, _)| name.to_string()))
+}
+
+/// `epilot auth token|status|logout`.
+pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    use clap::{Arg, Command};
+    let command = cli::root_command().subcommand(
+        Command::new("auth")
+            .about("Store, inspect and remove the token used for requests")
+            .disable_help_flag(true)
+            .subcommand_required(true)
+            .subcommand(
+                Command::new("token")
+                    .about("Store a token (read from stdin when not given)")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("value").value_name("TOKEN")),
+            )
+            .subcommand(
+                Command::new("status")
+                    .about("Show which token is in force, never the token")
+                    .disable_help_flag(true),
+            )
+            .subcommand(
+                Command::new("logout")
+                    .about("Remove the stored token")
+                    .disable_help_flag(true),
+            ),
+    );
+    let matches = match command.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(clap_error) => return clap_outcome(clap_error, env),
+    };
+    let options = cli::Options::from_matches(cli::innermost(&matches));
+    let profile = selected_profile(options.profile.as_deref(), env)?;
+    let account = crate::credentials::account(profile.as_deref());
+    let whose = profile
+        .as_ref()
+        .map_or("the default credentials".to_string(), |p| {
+            format!("profile `{p}`")
+        });
+    let Some((_, auth)) = matches.subcommand() else {
+        return Ok(exit::USAGE);
+    };
+    match auth.subcommand() {
+        Some(("token", m)) => {
+            let value = match m.get_one::<String>("value") {
+                Some(value) => value.clone(),
+                None if env.terminal.stdin => {
+                    return Err(crate::error::Error::usage("no token given")
+                        .with_help("pass it as an argument, or pipe it: `printf %s \"$TOKEN\" | epilot auth token`"))
+                }
+                None => {
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(env.stdin, &mut text)
+                        .map_err(|e| crate::error::Error::usage(format!("cannot read the token from stdin: {e}")))?;
+                    text
+                }
+            };
+            let value = value.trim();
+            if value.is_empty() || value.contains(char::is_whitespace) {
+                return Err(crate::error::Error::usage(
+                    "that is not a token: it is empty or contains spaces",
+                ));
+            }
+            let store = store(env)?;
+            store.set(&account, value)?;
+            let expiry = crate::auth::expiry(value)
+                .map(|exp| format!("; it expires {}", crate::auth::iso8601(exp)))
+                .unwrap_or_default();
+            write_out(
+                format!(
+                    "stored the token for {whose} in {}{expiry}\n",
+                    store.describe()
+                )
+                .as_bytes(),
+                env,
+            )
+        }
+        Some(("status", _)) => {
+            let mut lines = vec![format!(
+                "profile: {}",
+                profile.as_deref().unwrap_or("(none)")
+            )];
+            let resolved = crate::auth::resolve(
+                options.token.as_deref(),
+                (env.var)("EPILOT_TOKEN").as_deref(),
+                profile.as_deref(),
+                &mut || store(env),
+            )?;
+            match resolved {
+                None => {
+                    lines.push("token: none (store one with `epilot auth token <token>`)".into())
+                }
+                Some((token, source)) => {
+                    lines.push(format!("token: from {}", source.describe()));
+                    let claims = crate::auth::claims(token.value.expose()).unwrap_or_default();
+                    let claim = |keys: &[&str]| {
+                        keys.iter().find_map(|k| {
+                            claims.get(*k).and_then(|v| v.as_str().map(str::to_string))
+                        })
+                    };
+                    if let Some(org) = claim(&[
+                        "org_id",
+                        "organization_id",
+                        "custom:ivy_org_id",
+                        "custom:organization_id",
+                    ]) {
+                        lines.push(format!("organisation: {org}"));
+                    }
+                    if let Some(user) = claim(&["email", "username", "cognito:username", "sub"]) {
+                        lines.push(format!("user: {user}"));
+                    }
+                    match crate::auth::expiry(token.value.expose()) {
+                        Some(exp) if exp <= crate::auth::now() => {
+                            lines.push(format!("expiry: expired {}", crate::auth::iso8601(exp)))
+                        }
+                        Some(exp) => lines.push(format!("expiry: {}", crate::auth::iso8601(exp))),
+                        None => lines.push("expiry: unknown (not a JWT with `exp`)".into()),
+                    }
+                }
+            }
+            write_out(format!("{}\n", lines.join("\n")).as_bytes(), env)
+        }
+        Some(("logout", _)) => {
+            let removed = store(env)?.delete(&account)?;
+            let message = if removed {
+                format!("removed the stored token of {whose}")
+            } else {
+                format!("{whose} had no stored token")
+            };
+            write_out(format!("{message}\n").as_bytes(), env)
+        }
+        _ => Ok(exit::USAGE),
+    }
+}
+
+/// `epilot profile create|update|use|list|show|delete`.
+pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    use crate::error::Error;
+    use crate::profiles::{is_valid_name, Profile, Profiles};
+    use clap::{Arg, Command};
+    let named = |name: &'static str, about: &'static str| {
+        Command::new(name)
+            .about(about)
+            .disable_help_flag(true)
+            .arg(Arg::new("name").required(true))
+    };
+    let with_settings = |command: Command| {
+        command.arg(
+            Arg::new("org-id")
+                .long("org-id")
+                .value_name("ID")
+                .help("Organisation, sent as x-epilot-org-id"),
+        )
+    };
+    let command = cli::root_command().subcommand(
+        Command::new("profile")
+            .about("Named settings for several environments: server, organisation, headers, token")
+            .disable_help_flag(true)
+            .subcommand_required(true)
+            .subcommand(with_settings(named("create", "Create a profile")))
+            .subcommand(with_settings(named("update", "Change a profile")))
+            .subcommand(named("use", "Make a profile the active one"))
+            .subcommand(
+                Command::new("list")
+                    .about("List the profiles")
+                    .disable_help_flag(true),
+            )
+            .subcommand(named("show", "Show a profile (its token masked)"))
+            .subcommand(named("delete", "Delete a profile and its stored token")),
+    );
+    let matches = match command.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(clap_error) => return clap_outcome(clap_error, env),
+    };
+    let places = places(env);
+    let mut profiles = Profiles::load(&places)?;
+    let Some((_, profile_matches)) = matches.subcommand() else {
+        return Ok(exit::USAGE);
+    };
+    let Some((action, m)) = profile_matches.subcommand() else {
+        return Ok(exit::USAGE);
+    };
+    let options = cli::Options::from_matches(m);
+    let name = m
+        .try_get_one::<String>("name")
+        .ok()
+        .flatten()
+        .cloned()
+        .unwrap_or_default();
+    let message = match action {
+        "create" | "update" => {
+            if !is_valid_name(&name) {
+                return Err(Error::usage(format!("`{name}` cannot name a profile"))
+                    .with_help("use letters, digits, `-`, `_` or `.`"));
+            }
+            match (action, profiles.profiles.contains_key(&name)) {
+                ("create", true) => {
+                    return Err(Error::usage(format!("profile `{name}` exists"))
+                        .with_help(format!("change it with `epilot profile update {name} ...`")))
+                }
+                ("update", false) => return Err(profiles.get(&name).unwrap_err()),
+                _ => {}
+            }
+            if let Some(server) = &options.server {
+                crate::request::base_url(
+                    &[],
+                    Some(server),
+                    &crate::spec::Origin::Bundled(String::new()),
+                )?;
+            }
+            for header in &options.headers {
+                crate::request::parse_header(header)?;
+            }
+            let entry = profiles
+                .profiles
+                .entry(name.clone())
+                .or_insert_with(Profile::default);
+            if options.server.is_some() {
+                entry.server = options.server.clone();
+            }
+            if let Some(org) = m.get_one::<String>("org-id") {
+                entry.org_id = Some(org.clone());
+            }
+            entry.headers.extend(options.headers.iter().cloned());
+            if profiles.active.is_none() {
+                profiles.active = Some(name.clone());
+            }
+            profiles.save(&places)?;
+            if let Some(token) = &options.token {
+                store(env)?.set(&crate::credentials::account(Some(&name)), token.trim())?;
+            }
+            format!(
+                "{} profile `{name}`",
+                if action == "create" {
+                    "created"
+                } else {
+                    "updated"
+                }
+            )
+        }
+        "use" => {
+            profiles.get(&name)?;
+            profiles.active = Some(name.clone());
+            profiles.save(&places)?;
+            format!("profile `{name}` is now active")
+        }
+        "list" => {
+            if profiles.profiles.is_empty() {
+                "no profiles yet: `epilot profile create <name> --server URL`".to_string()
+            } else {
+                profiles
+                    .profiles
+                    .iter()
+                    .map(|(n, p)| {
+                        let mark = if profiles.active.as_deref() == Some(n) {
+                            "*"
+                        } else {
+                            " "
+                        };
+                        format!(
+                            "{mark} {n}  {}",
+                            p.server.as_deref().unwrap_or("(the document's server)")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }
+        "show" => {
+            let (_, p) = profiles.get(&name)?;
+            let token = store(env)?
+                .get(&crate::credentials::account(Some(&name)))?
+                .map_or("(none stored)".to_string(), |t| crate::secret::mask(&t));
+            let mut lines = vec![
+                format!(
+                    "profile: {name}{}",
+                    if profiles.active.as_deref() == Some(&name) {
+                        " (active)"
+                    } else {
+                        ""
+                    }
+                ),
+                format!(
+                    "server: {}",
+                    p.server.as_deref().unwrap_or("(the document's server)")
+                ),
+                format!("organisation: {}", p.org_id.as_deref().unwrap_or("(none)")),
+                format!("token: {token}"),
+            ];
+            lines.extend(p.headers.iter().map(|h| {
+                let header = crate::request::parse_header(h);
+                match header {
+                    Ok(h) if crate::request::is_sensitive(&h.name) => format!(
+                        "header: {}: {}",
+                        h.name,
+                        crate::secret::mask(h.value.expose())
+                    ),
+                    _ => format!("header: {h}"),
+                }
+            }));
+            lines.join("\n")
+        }
+        "delete" => {
+            profiles.get(&name)?;
+            profiles.profiles.remove(&name);
+            if profiles.active.as_deref() == Some(&name) {
+                profiles.active = None;
+            }
+            profiles.save(&places)?;
+            let _ = store(env)?.delete(&crate::credentials::account(Some(&name)));
+            format!("deleted profile `{name}` and its stored token")
+        }
+        _ => return Ok(exit::USAGE),
+    };
+    write_out(format!("{message}\n").as_bytes(), env)
 }

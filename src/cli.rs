@@ -95,6 +95,9 @@ pub fn global_args() -> Vec<Arg> {
             .value_parser(clap::value_parser!(PathBuf))
             .help("Also trust the CA certificates in this PEM file"),
         switch("insecure").long("insecure").help("Do not verify TLS certificates (warns)"),
+        switch("insecure-http")
+            .long("insecure-http")
+            .help("Allow sending a token over plain http to a host other than this machine"),
         switch("no-validate")
             .long("no-validate")
             .help("Send even when the input does not match the schemas (warns)"),
@@ -243,6 +246,7 @@ pub struct Options {
     pub retry_unsafe: bool,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
+    pub insecure_http: bool,
     pub validate_response: bool,
     pub output: Option<PathBuf>,
     pub color: ColorWhen,
@@ -281,6 +285,7 @@ impl Options {
             retry_unsafe: flag("retry-unsafe"),
             cacert: m.get_one::<PathBuf>("cacert").cloned(),
             insecure: flag("insecure"),
+            insecure_http: flag("insecure-http"),
             validate_response: flag("validate-response"),
             output: m.get_one::<PathBuf>("output").cloned(),
             color: match m.get_one::<String>("color").map(String::as_str) {

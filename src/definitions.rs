@@ -153,9 +153,7 @@ pub fn pull(
 
 /// `definitions add <name> <file|url>`.
 pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
-    if !catalog::is_valid_name(name)
-        || ["docs", "help", "completion", "definitions"].contains(&name)
-    {
+    if !catalog::is_valid_name(name) || crate::completion::BUILT_INS.contains(&name) {
         return Err(Error::usage(format!("`{name}` cannot name an API"))
             .with_help("use letters, digits, `-`, `_` or `.`, and not a built-in command"));
     }

@@ -5,11 +5,13 @@
 //! (the only HTTP code) → [`output`]. [`app`] wires the steps together.
 
 pub mod app;
+pub mod auth;
 pub mod builtin;
 pub mod catalog;
 pub mod cli;
 pub mod command;
 pub mod completion;
+pub mod credentials;
 pub mod definitions;
 pub mod docs;
 pub mod error;
@@ -20,6 +22,7 @@ pub mod listing;
 pub mod mock;
 pub mod output;
 pub mod paths;
+pub mod profiles;
 pub mod request;
 pub mod sample;
 pub mod secret;

@@ -17,7 +17,14 @@ use crate::spec::{self, source};
 /// The hidden command the shell scripts call.
 pub const ENGINE_COMMAND: &str = "__complete";
 
-pub const BUILT_INS: &[&str] = &["completion", "definitions", "docs", "help"];
+pub const BUILT_INS: &[&str] = &[
+    "auth",
+    "completion",
+    "definitions",
+    "docs",
+    "help",
+    "profile",
+];
 
 /// Splits a command line like a POSIX shell would (quotes and backslashes); the last word is
 /// the one being completed, empty when the line ends in a space.
@@ -112,6 +119,15 @@ fn positional_candidates(
             catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
         }
         (Some("definitions"), Some("remove")) => registry.definitions.keys().cloned().collect(),
+        (Some("auth"), None) => ["logout", "status", "token"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        (Some("profile"), None) => ["create", "delete", "list", "show", "update", "use"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        (Some("profile"), Some("use" | "show" | "delete" | "update")) => profile_names(places),
         (Some(api), None) if !BUILT_INS.contains(&api) => {
             offline_spec(api, invocation.definition.as_deref(), places)
                 .map(|loaded| loaded.api.operation_names().map(str::to_string).collect())

@@ -1,6 +1,7 @@
 //! One integration-test binary: the real `epilot` executable against a recording HTTP server
 //! on 127.0.0.1, in an isolated environment.
 
+mod auth;
 mod catalog;
 mod corpus;
 mod definition;

@@ -1,0 +1,245 @@
+//! Where tokens are kept: the operating system's keychain (Secret Service on Linux, the macOS
+//! keychain, the Windows credential manager) under the service `epilot`, one entry per
+//! profile; or, where no keychain answers, a file readable by its owner only. The store is
+//! chosen once and passed down, never set process-wide, so tests cannot race.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::paths::Places;
+
+pub const SERVICE: &str = "epilot";
+
+/// The account name of a profile's token; `None` is the default credentials.
+pub fn account(profile: Option<&str>) -> String {
+    match profile {
+        Some(name) => format!("profile:{name}"),
+        None => "default".to_string(),
+    }
+}
+
+pub trait Store {
+    fn get(&self, account: &str) -> Result<Option<String>>;
+    fn set(&self, account: &str, token: &str) -> Result<()>;
+    /// Whether there was something to delete.
+    fn delete(&self, account: &str) -> Result<bool>;
+    fn describe(&self) -> String;
+}
+
+/// The OS keychain.
+pub struct KeyringStore;
+
+fn entry(account: &str) -> keyring::Result<keyring::Entry> {
+    #[cfg(target_os = "linux")]
+    {
+        let credential =
+            keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?;
+        Ok(keyring::Entry::new_with_credential(Box::new(credential)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        keyring::Entry::new(SERVICE, account)
+    }
+}
+
+fn keyring_error(error: keyring::Error) -> Error {
+    Error::usage(format!("the system keychain failed: {error}"))
+        .with_help("set EPILOT_CREDENTIAL_STORE=file to keep tokens in a private file instead")
+}
+
+impl Store for KeyringStore {
+    fn get(&self, account: &str) -> Result<Option<String>> {
+        match entry(account).and_then(|e| e.get_password()) {
+            Ok(token) => Ok(Some(token)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(keyring_error(error)),
+        }
+    }
+
+    fn set(&self, account: &str, token: &str) -> Result<()> {
+        entry(account)
+            .and_then(|e| e.set_password(token))
+            .map_err(keyring_error)
+    }
+
+    fn delete(&self, account: &str) -> Result<bool> {
+        match entry(account).and_then(|e| e.delete_credential()) {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(error) => Err(keyring_error(error)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        "the system keychain".to_string()
+    }
+}
+
+/// A JSON file of tokens, mode 0600 in a 0700 folder, written atomically.
+pub struct FileStore {
+    pub path: PathBuf,
+}
+
+impl FileStore {
+    fn read(&self) -> Result<BTreeMap<String, String>> {
+        let Ok(metadata) = std::fs::metadata(&self.path) else {
+            return Ok(BTreeMap::new());
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if metadata.permissions().mode() & 0o077 != 0 {
+                return Err(Error::usage(format!(
+                    "refusing to read {}: other users can read it, so the tokens in it may have leaked",
+                    self.path.display()
+                ))
+                .with_help(format!("run `chmod 600 {}` and consider replacing the tokens", self.path.display())));
+            }
+        }
+        let _ = metadata;
+        let bytes = std::fs::read(&self.path)
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", self.path.display())))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::usage(format!("{} is damaged: {e}", self.path.display())))
+    }
+
+    fn write(&self, tokens: &BTreeMap<String, String>) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            create_private_dir(dir)?;
+        }
+        let bytes = serde_json::to_vec_pretty(tokens).expect("tokens serialise");
+        crate::paths::write_atomically(&self.path, &bytes, true)
+    }
+}
+
+/// Creates `dir` (and its parents) and makes it private to its owner.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::usage(format!("cannot protect {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+impl Store for FileStore {
+    fn get(&self, account: &str) -> Result<Option<String>> {
+        Ok(self.read()?.remove(account))
+    }
+
+    fn set(&self, account: &str, token: &str) -> Result<()> {
+        let mut tokens = self.read()?;
+        tokens.insert(account.to_string(), token.to_string());
+        self.write(&tokens)
+    }
+
+    fn delete(&self, account: &str) -> Result<bool> {
+        let mut tokens = self.read()?;
+        let removed = tokens.remove(account).is_some();
+        if removed {
+            self.write(&tokens)?;
+        }
+        Ok(removed)
+    }
+
+    fn describe(&self) -> String {
+        format!("the file {}", self.path.display())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Auto,
+    Keyring,
+    File,
+}
+
+impl Choice {
+    /// From `EPILOT_CREDENTIAL_STORE` (auto when unset).
+    pub fn from_env(value: Option<&str>) -> Result<Choice> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None | Some("auto") => Ok(Choice::Auto),
+            Some("keyring") => Ok(Choice::Keyring),
+            Some("file") => Ok(Choice::File),
+            Some(other) => Err(
+                Error::usage(format!("EPILOT_CREDENTIAL_STORE is `{other}`"))
+                    .with_help("use auto, keyring or file"),
+            ),
+        }
+    }
+}
+
+/// Opens the store: the keychain when it answers (or is demanded), else the file, saying so
+/// once (a marker in the config folder remembers that it was said).
+pub fn open(
+    places: &Places,
+    choice: Choice,
+    notice: &mut dyn FnMut(&str),
+) -> Result<Box<dyn Store>> {
+    let file = FileStore {
+        path: places.config_dir.join("credentials.json"),
+    };
+    match choice {
+        Choice::File => Ok(Box::new(file)),
+        Choice::Keyring => Ok(Box::new(KeyringStore)),
+        Choice::Auto => match KeyringStore.get("probe") {
+            Ok(_) => Ok(Box::new(KeyringStore)),
+            Err(_) => {
+                let marker = places.config_dir.join(".file-store-notice");
+                if !marker.exists() {
+                    notice(&format!(
+                        "no system keychain answers here; tokens are kept in {} (readable by you only)",
+                        file.path.display()
+                    ));
+                    let _ = create_private_dir(&places.config_dir).and_then(|_| {
+                        std::fs::write(&marker, b"").map_err(|e| Error::usage(e.to_string()))
+                    });
+                }
+                Ok(Box::new(file))
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_store_round_trip_with_private_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore {
+            path: dir.path().join("cfg/credentials.json"),
+        };
+        assert_eq!(store.get("default").unwrap(), None);
+        store.set("default", "t1").unwrap();
+        store.set("profile:dev", "t2").unwrap();
+        assert_eq!(store.get("profile:dev").unwrap().as_deref(), Some("t2"));
+        assert!(store.delete("default").unwrap());
+        assert!(!store.delete("default").unwrap());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&store.path), 0o600);
+            assert_eq!(mode(store.path.parent().unwrap()), 0o700);
+            std::fs::set_permissions(&store.path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(store
+                .get("profile:dev")
+                .unwrap_err()
+                .message
+                .contains("other users can read it"));
+        }
+    }
+
+    #[test]
+    fn choice_comes_from_the_environment() {
+        assert_eq!(Choice::from_env(None).unwrap(), Choice::Auto);
+        assert_eq!(Choice::from_env(Some("file")).unwrap(), Choice::File);
+        assert!(Choice::from_env(Some("vault")).is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! Named profiles for several environments: a server, an organisation and headers each, in
+//! `profiles.json` in the config folder (mode 0600, written atomically); their tokens live in
+//! the credential store. Selected by `--profile`, then `EPILOT_PROFILE`, then the active one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{did_you_mean, Error, Result};
+use crate::paths::Places;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// Sent with every request, as `Key: Value`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
+}
+
+impl Profile {
+    /// The headers a request gets from this profile (the organisation as `x-epilot-org-id`).
+    pub fn request_headers(&self) -> Vec<String> {
+        let mut headers = Vec::new();
+        if let Some(org) = &self.org_id {
+            headers.push(format!("x-epilot-org-id: {org}"));
+        }
+        headers.extend(self.headers.iter().cloned());
+        headers
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profiles {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+impl Profiles {
+    pub fn load(places: &Places) -> Result<Profiles> {
+        let path = places.config_dir.join("profiles.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::usage(format!("{} is damaged: {e}", path.display()))),
+            Err(_) => Ok(Profiles::default()),
+        }
+    }
+
+    pub fn save(&self, places: &Places) -> Result<()> {
+        crate::credentials::create_private_dir(&places.config_dir)?;
+        let bytes = serde_json::to_vec_pretty(self).expect("profiles serialise");
+        crate::paths::write_atomically(&places.config_dir.join("profiles.json"), &bytes, true)
+    }
+
+    /// The profile in force: `--profile`, else `EPILOT_PROFILE`, else the active one.
+    pub fn select<'a>(
+        &'a self,
+        flag: Option<&'a str>,
+        env: Option<&'a str>,
+    ) -> Result<Option<(&'a str, &'a Profile)>> {
+        let Some(name) = flag
+            .or(env.filter(|v| !v.is_empty()))
+            .or(self.active.as_deref())
+        else {
+            return Ok(None);
+        };
+        self.get(name).map(Some)
+    }
+
+    pub fn get<'a>(&'a self, name: &'a str) -> Result<(&'a str, &'a Profile)> {
+        self.profiles.get(name).map(|p| (name, p)).ok_or_else(|| {
+            let hint = did_you_mean(name, self.profiles.keys().map(String::as_str))
+                .map(|h| format!("{h} "))
+                .unwrap_or_default();
+            Error::usage(format!("there is no profile `{name}`")).with_help(format!(
+                "{hint}create it with `epilot profile create {name} --server URL`"
+            ))
+        })
+    }
+}
+
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profiles() -> Profiles {
+        let mut p = Profiles::default();
+        p.profiles.insert(
+            "dev".into(),
+            Profile {
+                server: Some("https://dev.example".into()),
+                ..Profile::default()
+            },
+        );
+        p.profiles.insert("prod".into(), Profile::default());
+        p.active = Some("prod".into());
+        p
+    }
+
+    #[test]
+    fn selection_order_is_flag_then_environment_then_active() {
+        let p = profiles();
+        assert_eq!(
+            p.select(Some("dev"), Some("prod")).unwrap().unwrap().0,
+            "dev"
+        );
+        assert_eq!(p.select(None, Some("dev")).unwrap().unwrap().0, "dev");
+        assert_eq!(p.select(None, None).unwrap().unwrap().0, "prod");
+        assert_eq!(Profiles::default().select(None, None).unwrap(), None);
+        assert!(p
+            .select(Some("devv"), None)
+            .unwrap_err()
+            .help
+            .unwrap()
+            .contains("did you mean `dev`"));
+    }
+
+    #[test]
+    fn org_id_becomes_a_header_before_the_profile_headers() {
+        let profile = Profile {
+            org_id: Some("123".into()),
+            headers: vec!["X-A: 1".into()],
+            ..Profile::default()
+        };
+        assert_eq!(
+            profile.request_headers(),
+            ["x-epilot-org-id: 123", "X-A: 1"]
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! Tokens and profiles: precedence, storage (the private-file fallback, as CI has no keychain
+//! session), profiles reaching requests, and the rules on where a stored token may go.
+
+use crate::server::Server;
+use crate::util::{stderr_of, stdout_of, Sandbox};
+
+/// A JWT for jane@example.com that expires in 2100 (signature not checked by the CLI).
+const LIVE: &str =
+    "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDAsImVtYWlsIjoiamFuZUBleGFtcGxlLmNvbSJ9.sig";
+/// The same, expired in 2023.
+const EXPIRED: &str = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDAsImVtYWlsIjoiYUBiLmMifQ.sig";
+
+fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
+    let output = sandbox.epilot().args(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+    stdout_of(&output)
+}
+
+fn sent_token(server: &Server) -> Option<String> {
+    server
+        .requests()
+        .last()
+        .and_then(|r| r.header("authorization").map(str::to_string))
+}
+
+#[test]
+fn token_precedence_flag_env_profile_default() {
+    let sandbox = Sandbox::new();
+    let server = Server::json(200, "{}");
+    ok(&sandbox, &["auth", "token", "default-token"]);
+    ok(
+        &sandbox,
+        &["profile", "create", "dev", "--token", "profile-token"],
+    );
+    let call = |extra: &[&str], env: Option<&str>| {
+        let mut cmd = sandbox.epilot();
+        cmd.args(["user", "getMeV2", "-s", &server.url]).args(extra);
+        if let Some(token) = env {
+            cmd.env("EPILOT_TOKEN", token);
+        }
+        assert!(cmd.output().unwrap().status.success());
+        sent_token(&server)
+    };
+    assert_eq!(
+        call(&["--token", "flag-token"], Some("env-token")).as_deref(),
+        Some("Bearer flag-token")
+    );
+    assert_eq!(
+        call(&[], Some("env-token")).as_deref(),
+        Some("Bearer env-token")
+    );
+    assert_eq!(
+        call(&[], None).as_deref(),
+        Some("Bearer profile-token"),
+        "dev became the active profile"
+    );
+    ok(&sandbox, &["profile", "create", "empty"]);
+    assert_eq!(
+        call(&["--profile", "empty"], None).as_deref(),
+        Some("Bearer default-token")
+    );
+}
+
+#[test]
+fn profiles_are_created_listed_shown_used_and_deleted_in_a_private_file() {
+    let sandbox = Sandbox::new();
+    assert!(ok(&sandbox, &["profile", "list"]).contains("no profiles yet"));
+    ok(
+        &sandbox,
+        &[
+            "profile",
+            "create",
+            "dev",
+            "--server",
+            "https://dev.example.com",
+            "--org-id",
+            "42",
+            "-H",
+            "X-Team: core",
+            "--token",
+            LIVE,
+        ],
+    );
+    ok(
+        &sandbox,
+        &[
+            "profile",
+            "create",
+            "prod",
+            "--server",
+            "https://prod.example.com",
+        ],
+    );
+    assert_eq!(
+        ok(&sandbox, &["profile", "list"]),
+        "* dev  https://dev.example.com\n  prod  https://prod.example.com\n"
+    );
+    ok(&sandbox, &["profile", "use", "prod"]);
+    assert!(ok(&sandbox, &["profile", "list"]).starts_with("  dev"));
+    let shown = ok(&sandbox, &["profile", "show", "dev"]);
+    assert!(
+        shown.contains("organisation: 42") && shown.contains("header: X-Team: core"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("token: ***") && !shown.contains(LIVE) && !shown.contains("eyJleHAi"),
+        "{shown}"
+    );
+    ok(&sandbox, &["profile", "update", "prod", "--org-id", "7"]);
+    assert!(ok(&sandbox, &["profile", "show", "prod"]).contains("organisation: 7"));
+
+    let dir = sandbox.path().join("config/epilot");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |name: &str| {
+        std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("profiles.json"), 0o600);
+    assert_eq!(mode("credentials.json"), 0o600);
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "atomic writes leave no temporary files"
+    );
+
+    ok(&sandbox, &["profile", "delete", "dev"]);
+    let missing = sandbox
+        .epilot()
+        .args(["profile", "show", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        !std::fs::read_to_string(dir.join("credentials.json"))
+            .unwrap()
+            .contains(LIVE),
+        "its token went too"
+    );
+    let create_twice = sandbox
+        .epilot()
+        .args(["profile", "create", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(create_twice.status.code(), Some(2));
+}
+
+#[test]
+fn a_profiles_server_and_headers_reach_the_server() {
+    let sandbox = Sandbox::new();
+    let server = Server::json(200, "{}");
+    ok(
+        &sandbox,
+        &[
+            "profile",
+            "create",
+            "local",
+            "--server",
+            &server.url,
+            "--org-id",
+            "42",
+            "-H",
+            "X-Team: core",
+            "--token",
+            "local-token",
+        ],
+    );
+    ok(&sandbox, &["user", "getMeV2"]);
+    let got = server.single();
+    assert_eq!(got.url, "/v2/users/me");
+    assert_eq!(got.header("x-epilot-org-id"), Some("42"));
+    assert_eq!(got.header("x-team"), Some("core"));
+    assert_eq!(
+        got.header("authorization"),
+        Some("Bearer local-token"),
+        "the profile's own server may get its token"
+    );
+}
+
+#[test]
+fn a_stored_token_is_withheld_from_a_host_the_user_did_not_choose() {
+    let sandbox = Sandbox::new();
+    let server = Server::json(200, "{}");
+    ok(&sandbox, &["auth", "token", "stored-token"]);
+    let spec = sandbox.write(
+        "foreign.yaml",
+        &format!("openapi: 3.0.0\ninfo: {{title: F}}\nservers: [{{url: '{}'}}]\nsecurity: [{{b: []}}]\ncomponents: {{securitySchemes: {{b: {{type: http, scheme: bearer}}}}}}\npaths:\n  /x:\n    get: {{operationId: x, responses: {{'200': {{description: ok}}}}}}\n", server.url),
+    );
+    let spec = spec.to_str().unwrap();
+    let withheld = sandbox
+        .epilot()
+        .args(["f", "x", "--definition", spec])
+        .output()
+        .unwrap();
+    assert!(withheld.status.success());
+    assert_eq!(sent_token(&server), None);
+    assert!(
+        stderr_of(&withheld).contains("was not sent to 127.0.0.1"),
+        "{}",
+        stderr_of(&withheld)
+    );
+    ok(
+        &sandbox,
+        &["f", "x", "--definition", spec, "--server", &server.url],
+    );
+    assert_eq!(
+        sent_token(&server).as_deref(),
+        Some("Bearer stored-token"),
+        "a --server typed here is chosen"
+    );
+    ok(
+        &sandbox,
+        &["f", "x", "--definition", spec, "--token", "given"],
+    );
+    assert_eq!(sent_token(&server).as_deref(), Some("Bearer given"));
+}
+
+#[test]
+fn no_token_over_plain_http_to_another_machine() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .epilot()
+        .args([
+            "user",
+            "getMeV2",
+            "-t",
+            "t",
+            "-s",
+            "http://api.example.invalid",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output)
+        .contains("refusing to send --token over plain http to api.example.invalid"));
+}
+
+#[test]
+fn an_expired_token_is_reported_and_not_sent() {
+    let sandbox = Sandbox::new();
+    let server = Server::json(200, "{}");
+    ok(&sandbox, &["auth", "token", EXPIRED]);
+    let output = sandbox
+        .epilot()
+        .args(["user", "getMeV2", "-s", &server.url])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("the stored default token expired at 2023-11-14T22:13:20Z"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(stderr_of(&output).contains("epilot auth token"));
+    server.assert_untouched();
+}
+
+#[test]
+fn status_shows_source_user_and_expiry_but_never_the_token() {
+    let sandbox = Sandbox::new();
+    let piped = sandbox
+        .epilot()
+        .args(["auth", "token"])
+        .write_stdin(format!("{LIVE}\n"))
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&piped).contains("expires 2100-01-01T00:00:00Z"),
+        "{}",
+        stdout_of(&piped)
+    );
+    let status = ok(&sandbox, &["auth", "status"]);
+    assert_eq!(status, "profile: (none)\ntoken: from the stored default token\nuser: jane@example.com\nexpiry: 2100-01-01T00:00:00Z\n");
+    let with_flag = ok(&sandbox, &["auth", "status", "--token", LIVE]);
+    assert!(
+        with_flag.contains("token: from --token")
+            && !with_flag.contains(LIVE)
+            && !with_flag.contains("sig")
+    );
+    assert_eq!(
+        ok(&sandbox, &["auth", "logout"]),
+        "removed the stored token of the default credentials\n"
+    );
+    assert!(ok(&sandbox, &["auth", "status"]).contains("token: none"));
+}
+
+#[test]
+fn without_a_keychain_tokens_fall_back_to_a_private_file_and_it_is_said_once() {
+    let sandbox = Sandbox::new();
+    let first = sandbox
+        .epilot()
+        .args(["auth", "token", "t1"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&first).contains("no system keychain answers here"),
+        "{}",
+        stderr_of(&first)
+    );
+    let second = sandbox
+        .epilot()
+        .args(["auth", "token", "t2"])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&second), "", "said once");
+    let file = sandbox.path().join("config/epilot/credentials.json");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = sandbox.epilot().args(["auth", "status"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr_of(&refused).contains("other users can read it"));
+    let forced = sandbox
+        .epilot()
+        .args(["auth", "status"])
+        .env("EPILOT_CREDENTIAL_STORE", "vault")
+        .output()
+        .unwrap();
+    assert!(stderr_of(&forced).contains("EPILOT_CREDENTIAL_STORE is `vault`"));
+}
