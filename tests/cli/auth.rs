@@ -327,3 +327,39 @@ fn without_a_keychain_tokens_fall_back_to_a_private_file_and_it_is_said_once() {
         .unwrap();
     assert!(stderr_of(&forced).contains("EPILOT_CREDENTIAL_STORE is `vault`"));
 }
+
+/// Against the real Secret Service: `.ci/run` runs this under `dbus-run-session` with an
+/// unlocked gnome-keyring and sets `EPILOT_KEYRING_TEST=1`.
+#[test]
+fn tokens_round_trip_through_the_real_secret_service() {
+    if std::env::var_os("EPILOT_KEYRING_TEST").is_none() {
+        eprintln!("EPILOT_KEYRING_TEST not set; skipping the Secret Service test");
+        return;
+    }
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus");
+    let sandbox = Sandbox::new();
+    let run = |args: &[&str]| {
+        let output = sandbox
+            .epilot()
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("EPILOT_CREDENTIAL_STORE", "keyring")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        stdout_of(&output)
+    };
+    assert!(run(&["auth", "token", LIVE]).contains("in the system keychain"));
+    // Another process reads it back.
+    assert!(run(&["auth", "status"]).contains("user: jane@example.com"));
+    assert!(run(&["user", "getMeV2", "--dry-run"]).contains("Authorization: Bearer ***"));
+    assert!(run(&["auth", "logout"]).starts_with("removed"));
+    assert!(run(&["auth", "status"]).contains("token: none"));
+    assert!(
+        !sandbox
+            .path()
+            .join("config/epilot/credentials.json")
+            .exists(),
+        "nothing went to the file store"
+    );
+}
