@@ -188,7 +188,26 @@ fn selected_profile(profile_flag: Option<&str>, env: &Env<'_>) -> Result<Option<
         .map(|(name, _)| name.to_string()))
 }
 
-/// `epilot auth token|status|logout`.
+/// Stores `value` as the token of `account` and says where it went and when it expires.
+fn store_token(env: &mut Env<'_>, account: &str, whose: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() || value.contains(char::is_whitespace) {
+        return Err(crate::error::Error::usage(
+            "that is not a token: it is empty or contains spaces",
+        ));
+    }
+    let store = store(env)?;
+    store.set(account, value)?;
+    let expiry = crate::auth::expiry(value)
+        .map(|exp| format!("; it expires {}", crate::auth::iso8601(exp)))
+        .unwrap_or_default();
+    Ok(format!(
+        "stored the token for {whose} in {}{expiry}\n",
+        store.describe()
+    ))
+}
+
+/// `epilot auth login|token|status|logout`.
 pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     use clap::{Arg, Command};
     let command = cli::root_command().subcommand(
@@ -201,6 +220,23 @@ pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                     .about("Store a token (read from stdin when not given)")
                     .disable_help_flag(true)
                     .arg(Arg::new("value").value_name("TOKEN")),
+            )
+            .subcommand(
+                Command::new("login")
+                    .about("Log in through the epilot portal in the browser (or with --token)")
+                    .disable_help_flag(true)
+                    .arg(
+                        Arg::new("readonly")
+                            .long("readonly")
+                            .action(clap::ArgAction::SetTrue)
+                            .help("Ask for a read-only token"),
+                    )
+                    .arg(
+                        Arg::new("anonymize")
+                            .long("anonymize")
+                            .action(clap::ArgAction::SetTrue)
+                            .help("Ask for an anonymised session"),
+                    ),
             )
             .subcommand(
                 Command::new("status")
@@ -243,25 +279,45 @@ pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                     text
                 }
             };
-            let value = value.trim();
-            if value.is_empty() || value.contains(char::is_whitespace) {
-                return Err(crate::error::Error::usage(
-                    "that is not a token: it is empty or contains spaces",
-                ));
+            let message = store_token(env, &account, &whose, &value)?;
+            write_out(message.as_bytes(), env)
+        }
+        Some(("login", m)) => {
+            if let Some(token) = &options.token {
+                let message = store_token(env, &account, &whose, token)?;
+                return write_out(message.as_bytes(), env);
             }
-            let store = store(env)?;
-            store.set(&account, value)?;
-            let expiry = crate::auth::expiry(value)
-                .map(|exp| format!("; it expires {}", crate::auth::iso8601(exp)))
-                .unwrap_or_default();
-            write_out(
-                format!(
-                    "stored the token for {whose} in {}{expiry}\n",
-                    store.describe()
-                )
-                .as_bytes(),
-                env,
-            )
+            if !(env.terminal.stdin && env.terminal.stdout) {
+                return Err(crate::error::Error::usage("`auth login` needs a terminal: it opens a browser and waits for you")
+                    .with_help("store a token instead: `epilot auth token <token>`, or `printf %s \"$TOKEN\" | epilot auth token`"));
+            }
+            let flow = crate::login::start(m.get_flag("readonly"), m.get_flag("anonymize"))?;
+            let _ = writeln!(
+                env.stderr,
+                "Log in to epilot in your browser:\n  {}\nVerification code: {} (the portal shows the same)",
+                flow.url, flow.code
+            );
+            if !crate::login::open_browser(&flow.url, (env.var)("BROWSER").as_deref()) {
+                let _ = writeln!(
+                    env.stderr,
+                    "(no browser could be opened: open the address above yourself)"
+                );
+            }
+            let limit = options
+                .timeout
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(std::time::Duration::from_secs(300));
+            let login = crate::login::wait(flow, limit, true)?;
+            let mut message = store_token(env, &account, &whose, &login.token)?;
+            if let Some(name) = &login.name {
+                let org = login
+                    .org_id
+                    .as_deref()
+                    .map(|o| format!(" in organisation {o}"))
+                    .unwrap_or_default();
+                message = format!("logged in as {name}{org}\n{message}");
+            }
+            write_out(message.as_bytes(), env)
         }
         Some(("status", _)) => {
             let mut lines = vec![format!(

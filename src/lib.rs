@@ -19,6 +19,7 @@ pub mod fuzzing;
 pub mod help;
 pub mod input;
 pub mod listing;
+pub mod login;
 pub mod mock;
 pub mod output;
 pub mod paths;

@@ -123,7 +123,7 @@ pub fn apis(places: &crate::paths::Places) -> String {
          docs <api>                         write a Markdown reference of an API to stdout\n  \
          definitions list|pull|add|remove   manage API definitions (catalog, your own specs)\n  \
          completion [<shell>] [--install]   shell completion for bash, zsh, fish, PowerShell\n  \
-         auth token|status|logout           store, inspect and remove the token for requests\n  \
+         auth login|token|status|logout     log in, inspect and remove the token for requests\n  \
          profile create|use|list|show|...   settings for several environments (server, org, headers)\n  \
          help                               show this overview\n\
          \nAny other OpenAPI 3 document works too:\n  epilot <name> <operation> --definition <file|url>\n\

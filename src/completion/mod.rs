@@ -119,7 +119,7 @@ fn positional_candidates(
             catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
         }
         (Some("definitions"), Some("remove")) => registry.definitions.keys().cloned().collect(),
-        (Some("auth"), None) => ["logout", "status", "token"]
+        (Some("auth"), None) => ["login", "logout", "status", "token"]
             .iter()
             .map(|s| s.to_string())
             .collect(),

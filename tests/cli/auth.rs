@@ -363,3 +363,155 @@ fn tokens_round_trip_through_the_real_secret_service() {
         "nothing went to the file store"
     );
 }
+
+/// Runs `epilot <args>` on a pseudo-terminal (util-linux `script`), with `BROWSER` set to a
+/// script that writes the URL it was given to `url.txt` instead of opening anything.
+fn login_on_a_terminal(sandbox: &Sandbox, args: &str) -> std::process::Child {
+    let browser = sandbox.write(
+        "browser.sh",
+        &format!(
+            "#!/bin/sh\nprintf %s \"$1\" > '{}'\n",
+            sandbox.path().join("url.txt").display()
+        ),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::process::Command::new("script")
+        .args([
+            "-qefc",
+            &format!("{} {args}", env!("CARGO_BIN_EXE_epilot")),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", sandbox.path())
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("BROWSER", &browser)
+        .env("TERM", "dumb")
+        .current_dir(sandbox.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs")
+}
+
+/// The portal's side: a GET to the CLI's callback; returns the status line.
+fn callback(port: u16, query: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /callback?{query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+fn wait_for_url(sandbox: &Sandbox) -> (u16, String) {
+    let file = sandbox.path().join("url.txt");
+    for _ in 0..200 {
+        if let Ok(url) = std::fs::read_to_string(&file) {
+            if !url.is_empty() {
+                let port = url
+                    .split("localhost:")
+                    .nth(1)
+                    .unwrap()
+                    .split('/')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let state = url
+                    .split("state=")
+                    .nth(1)
+                    .unwrap()
+                    .split('&')
+                    .next()
+                    .unwrap()
+                    .to_string();
+                assert!(
+                    url.starts_with(
+                        "https://portal.epilot.cloud/login?cli_callback=http://localhost:"
+                    ),
+                    "{url}"
+                );
+                return (port, state);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the browser was never opened");
+}
+
+#[test]
+fn login_stores_the_token_from_the_portal_only_with_the_right_state() {
+    let sandbox = Sandbox::new();
+    let child = login_on_a_terminal(&sandbox, "auth login --readonly --timeout 20");
+    let (port, state) = wait_for_url(&sandbox);
+    assert!(std::fs::read_to_string(sandbox.path().join("url.txt"))
+        .unwrap()
+        .ends_with("&readonly=true"));
+    assert_eq!(
+        callback(port, "token=stolen&state=wrong"),
+        "HTTP/1.1 403 Forbidden"
+    );
+    assert_eq!(
+        callback(port, "token=stolen"),
+        "HTTP/1.1 403 Forbidden",
+        "a missing state is refused too"
+    );
+    assert_eq!(
+        callback(
+            port,
+            &format!("token={LIVE}&state={state}&org_id=42&user_id=7&name=Jane+Doe")
+        ),
+        "HTTP/1.1 200 OK"
+    );
+    let output = child.wait_with_output().unwrap();
+    let text = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("logged in as Jane Doe in organisation 42"),
+        "{text}"
+    );
+    assert!(text.contains("Verification code: "), "{text}");
+    let stored =
+        std::fs::read_to_string(sandbox.path().join("config/epilot/credentials.json")).unwrap();
+    assert!(stored.contains(LIVE) && !stored.contains("stolen"));
+}
+
+#[test]
+fn login_gives_up_after_its_time_limit_and_needs_a_terminal() {
+    let sandbox = Sandbox::new();
+    let started = std::time::Instant::now();
+    let output = login_on_a_terminal(&sandbox, "auth login --timeout 1")
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("no login arrived within 1 s"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!sandbox
+        .path()
+        .join("config/epilot/credentials.json")
+        .exists());
+
+    let piped = sandbox.epilot().args(["auth", "login"]).output().unwrap();
+    assert_eq!(piped.status.code(), Some(2));
+    assert!(
+        stderr_of(&piped).contains("needs a terminal")
+            && stderr_of(&piped).contains("epilot auth token")
+    );
+    let given = sandbox
+        .epilot()
+        .args(["auth", "login", "--token", "t-1"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&given).contains("stored the token"),
+        "{}",
+        stderr_of(&given)
+    );
+}
