@@ -346,6 +346,33 @@ fn call(
         profile.map(|(name, _)| name),
         &mut || credentials::open(&places, store_choice, &mut |_| {}),
     )?;
+    // Last resort on a terminal: ask, without saving (`auth login` keeps one).
+    let prompt_allowed = env.terminal.stdin
+        && env.terminal.stdout
+        && !options.no_interactive
+        && !options.dry_run
+        && !options.mock;
+    let resolved = match resolved {
+        None if op.auth == spec::Auth::Bearer && prompt_allowed => {
+            rpassword::prompt_password(format!(
+                "Token for `{}` (not saved; `epilot auth login` keeps one): ",
+                op.entry.name
+            ))
+            .ok()
+            .map(|typed| typed.trim().to_string())
+            .filter(|typed| !typed.is_empty())
+            .map(|typed| {
+                (
+                    request::Token {
+                        value: crate::secret::Secret::from(typed),
+                        explicit: false,
+                    },
+                    auth::Source::Prompt,
+                )
+            })
+        }
+        other => other,
+    };
     let chosen: Vec<&str> = [profile_server.as_deref(), options.server.as_deref()]
         .into_iter()
         .flatten()

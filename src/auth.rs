@@ -15,6 +15,8 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Flag,
+    /// Typed at the prompt on a terminal.
+    Prompt,
     Environment,
     Profile(String),
     Default,
@@ -24,6 +26,7 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Flag => "--token".into(),
+            Source::Prompt => "the typed token".into(),
             Source::Environment => "EPILOT_TOKEN".into(),
             Source::Profile(name) => format!("the stored token of profile `{name}`"),
             Source::Default => "the stored default token".into(),
@@ -115,7 +118,7 @@ pub fn check_not_expired(token: &Token, source: &Source) -> Result<()> {
             source.describe(),
             iso8601(exp)
         ))
-        .with_help("store a fresh one with `epilot auth token <token>`")),
+        .with_help("log in again with `epilot auth login` (or store a fresh token with `epilot auth token <token>`)")),
         _ => Ok(()),
     }
 }

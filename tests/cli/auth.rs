@@ -515,3 +515,40 @@ fn login_gives_up_after_its_time_limit_and_needs_a_terminal() {
         stderr_of(&given)
     );
 }
+
+#[test]
+fn on_a_terminal_a_missing_token_is_asked_for_and_not_saved() {
+    use std::io::Write;
+    let sandbox = Sandbox::new();
+    let server = Server::json(200, "{}");
+    let mut child = login_on_a_terminal(&sandbox, &format!("user getMeV2 -s {}", server.url));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"typed-token\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    assert!(
+        stdout_of(&output).contains("Token for `getMeV2`"),
+        "{}",
+        stdout_of(&output)
+    );
+    assert!(
+        !stdout_of(&output).contains("typed-token"),
+        "the prompt is masked"
+    );
+    assert_eq!(
+        server.single().header("authorization"),
+        Some("Bearer typed-token")
+    );
+    assert!(
+        !sandbox
+            .path()
+            .join("config/epilot/credentials.json")
+            .exists(),
+        "a typed token is not saved"
+    );
+}
