@@ -337,59 +337,19 @@ fn call(
     };
     let base_url = request::base_url(servers, server.as_deref(), &loaded.origin)?;
 
-    let store_choice =
-        credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
-    // Reading falls back to the file store silently; storing a token says where it went.
-    let resolved = auth::resolve(
-        options.token.as_deref(),
-        (env.var)("EPILOT_TOKEN").as_deref(),
-        profile.map(|(name, _)| name),
-        &mut || credentials::open(&places, store_choice, &mut |_| {}),
-    )?;
-    // Last resort on a terminal: ask, without saving (`auth login` keeps one).
-    let prompt_allowed = env.terminal.stdin
-        && env.terminal.stdout
-        && !options.no_interactive
-        && !options.dry_run
-        && !options.mock;
-    let resolved = match resolved {
-        None if op.auth == spec::Auth::Bearer && prompt_allowed => {
-            rpassword::prompt_password(format!(
-                "Token for `{}` (not saved; `epilot auth login` keeps one): ",
-                op.entry.name
-            ))
-            .ok()
-            .map(|typed| typed.trim().to_string())
-            .filter(|typed| !typed.is_empty())
-            .map(|typed| {
-                (
-                    request::Token {
-                        value: crate::secret::Secret::from(typed),
-                        explicit: false,
-                    },
-                    auth::Source::Prompt,
-                )
-            })
-        }
-        other => other,
-    };
     let chosen: Vec<&str> = [profile_server.as_deref(), options.server.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    let token = match resolved {
-        Some((token, source)) if op.auth == spec::Auth::Bearer || token.explicit => {
-            auth::check_not_expired(&token, &source)?;
-            match auth::destination(&base_url, &source, &chosen, options.insecure_http)? {
-                auth::Decision::Send => Some(token),
-                auth::Decision::Withhold(note) => {
-                    let _ = writeln!(env.stderr, "{note}");
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
+    let token = token_for(
+        op,
+        options,
+        env,
+        &places,
+        profile.map(|(name, _)| name),
+        &base_url,
+        &chosen,
+    )?;
     let mut headers = profile
         .map(|(_, p)| p.request_headers())
         .unwrap_or_default();
@@ -407,7 +367,7 @@ fn call(
     {
         let _ = writeln!(
             env.stderr,
-            "warning: `{}` expects a bearer token and none was given; pass --token or set EPILOT_TOKEN",
+            "warning: `{}` expects a bearer token and none was given; run `epilot auth login`, pass --token or set EPILOT_TOKEN",
             op.entry.name
         );
     }
@@ -438,6 +398,67 @@ fn call(
         })?
     };
     present(loaded, op, &mut response, options, env)
+}
+
+/// The token this request carries, if any: resolved by precedence (with a masked prompt as the
+/// last resort on a terminal), refused when expired, withheld from hosts the user did not choose.
+fn token_for(
+    op: &spec::Operation,
+    options: &Options,
+    env: &mut Env<'_>,
+    places: &Places,
+    profile: Option<&str>,
+    base_url: &str,
+    chosen: &[&str],
+) -> Result<Option<request::Token>> {
+    let store_choice =
+        credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
+    // Reading falls back to the file store silently; storing a token says where it went.
+    let resolved = auth::resolve(
+        options.token.as_deref(),
+        (env.var)("EPILOT_TOKEN").as_deref(),
+        profile,
+        &mut || credentials::open(places, store_choice, &mut |_| {}),
+    )?;
+    let prompt_allowed = env.terminal.stdin
+        && env.terminal.stdout
+        && !options.no_interactive
+        && !options.dry_run
+        && !options.mock;
+    let resolved = match resolved {
+        None if op.auth == spec::Auth::Bearer && prompt_allowed => {
+            let question = format!(
+                "Token for `{}` (not saved; `epilot auth login` keeps one): ",
+                op.entry.name
+            );
+            rpassword::prompt_password(question)
+                .ok()
+                .map(|typed| typed.trim().to_string())
+                .filter(|typed| !typed.is_empty())
+                .map(|typed| {
+                    let token = request::Token {
+                        value: crate::secret::Secret::from(typed),
+                        explicit: false,
+                    };
+                    (token, auth::Source::Prompt)
+                })
+        }
+        other => other,
+    };
+    let Some((token, source)) = resolved else {
+        return Ok(None);
+    };
+    if op.auth != spec::Auth::Bearer && !token.explicit {
+        return Ok(None);
+    }
+    auth::check_not_expired(&token, &source)?;
+    match auth::destination(base_url, &source, chosen, options.insecure_http)? {
+        auth::Decision::Send => Ok(Some(token)),
+        auth::Decision::Withhold(note) => {
+            let _ = writeln!(env.stderr, "{note}");
+            Ok(None)
+        }
+    }
 }
 
 /// What `--retries`, `--retry-unsafe`, `--cacert`, `--insecure` and `--timeout` ask for.
