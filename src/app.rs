@@ -382,7 +382,8 @@ fn call(
         mock::response(&loaded.document, op)
     } else {
         let settings = transport_settings(options, env);
-        interrupt_quietly();
+        // Ctrl-C while waiting: exit 130, nothing half-received printed, nothing flushed.
+        term::exit_on_interrupt();
         let verbose = options.verbose;
         let stderr = &mut *env.stderr;
         transport::send(&prepared, &settings, &mut |retry| {
@@ -427,6 +428,7 @@ fn token_for(
         && !options.mock;
     let resolved = match resolved {
         None if op.auth == spec::Auth::Bearer && prompt_allowed => {
+            term::exit_on_interrupt();
             let question = format!(
                 "Token for `{}` (not saved; `epilot auth login` keeps one): ",
                 op.entry.name
@@ -476,15 +478,6 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
         cacert: options.cacert.clone(),
         insecure: options.insecure,
     }
-}
-
-/// Ctrl-C while waiting for the network ends the run at once with exit code 130: nothing
-/// half-received is printed, and nothing buffered is flushed.
-fn interrupt_quietly() {
-    let _ = ctrlc::set_handler(|| {
-        let _ = writeln!(io::stderr(), "\ninterrupted");
-        std::process::exit(i32::from(exit::INTERRUPTED));
-    });
 }
 
 /// Shows the answer: head for -i/-v, the body (streamed unless it must be read whole), and

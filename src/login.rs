@@ -149,7 +149,8 @@ pub fn wait(flow: Flow, limit: Duration, paste: bool) -> Result<Login> {
             }
         }
     });
-    let terminal = paste.then(terminal::save);
+    crate::term::exit_on_interrupt();
+    let terminal = paste.then(crate::term::settings::save);
     if paste {
         std::thread::spawn(move || {
             if let Ok(text) = rpassword::prompt_password("…or paste a token here and press Enter: ")
@@ -170,7 +171,7 @@ pub fn wait(flow: Flow, limit: Duration, paste: bool) -> Result<Login> {
     let outcome = receiver.recv_timeout(limit.saturating_sub(started.elapsed()));
     // The prompt may still be waiting with echo off: give the terminal back as it was.
     if let Some(saved) = terminal.flatten() {
-        terminal::restore(&saved);
+        crate::term::settings::restore(&saved);
     }
     outcome.map_err(|_| {
         Error::new(
@@ -202,34 +203,6 @@ pub fn open_browser(url: &str, browser: Option<&str>) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
-}
-
-#[cfg(unix)]
-mod terminal {
-    /// The terminal's settings, to put back if the paste prompt is left waiting.
-    pub fn save() -> Option<libc::termios> {
-        // SAFETY: tcgetattr only writes into the struct we own; fd 0 may not be a terminal,
-        // in which case it fails and nothing is restored.
-        unsafe {
-            let mut settings: libc::termios = std::mem::zeroed();
-            (libc::tcgetattr(0, &mut settings) == 0).then_some(settings)
-        }
-    }
-
-    pub fn restore(settings: &libc::termios) {
-        // SAFETY: restores settings read from the same descriptor.
-        unsafe {
-            libc::tcsetattr(0, libc::TCSANOW, settings);
-        }
-    }
-}
-
-#[cfg(not(unix))]
-mod terminal {
-    pub fn save() -> Option<()> {
-        None
-    }
-    pub fn restore(_: &()) {}
 }
 
 #[cfg(test)]

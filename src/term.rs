@@ -31,6 +31,57 @@ pub fn use_colour(when: ColorWhen, stdout_is_terminal: bool, no_color: Option<&s
     }
 }
 
+/// From now on, Ctrl-C ends the run with exit code 130 and nothing more printed, after putting
+/// the terminal back as it is now (a masked prompt may have turned echo off).
+pub fn exit_on_interrupt() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let saved = settings::save();
+        let _ = ctrlc::set_handler(move || {
+            if let Some(saved) = &saved {
+                settings::restore(saved);
+            }
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "\ninterrupted");
+            std::process::exit(i32::from(crate::error::exit::INTERRUPTED));
+        });
+    });
+}
+
+/// Saving and restoring the terminal's settings (echo, line mode).
+pub mod settings {
+    #[cfg(unix)]
+    pub type Saved = libc::termios;
+    #[cfg(not(unix))]
+    pub type Saved = ();
+
+    #[cfg(unix)]
+    pub fn save() -> Option<Saved> {
+        // SAFETY: tcgetattr only writes into the struct we own; when fd 0 is not a terminal it
+        // fails and nothing is saved.
+        unsafe {
+            let mut settings: libc::termios = std::mem::zeroed();
+            (libc::tcgetattr(0, &mut settings) == 0).then_some(settings)
+        }
+    }
+
+    #[cfg(unix)]
+    pub fn restore(settings: &Saved) {
+        // SAFETY: puts back settings read from the same descriptor.
+        unsafe {
+            libc::tcsetattr(0, libc::TCSANOW, settings);
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub fn save() -> Option<Saved> {
+        None
+    }
+
+    #[cfg(not(unix))]
+    pub fn restore(_: &Saved) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

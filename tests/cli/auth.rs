@@ -552,3 +552,17 @@ fn on_a_terminal_a_missing_token_is_asked_for_and_not_saved() {
         "a typed token is not saved"
     );
 }
+
+#[test]
+fn ctrl_c_at_the_token_prompt_exits_130_and_sends_nothing() {
+    let sandbox = Sandbox::new();
+    let server = Server::json(200, "{}");
+    let mut child = login_on_a_terminal(&sandbox, &format!("user getMeV2 -s {}", server.url));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // ^C typed on the terminal: the line discipline turns it into SIGINT for epilot.
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\x03").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("interrupted"));
+    server.assert_untouched();
+}
