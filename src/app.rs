@@ -514,8 +514,6 @@ fn present(
             env.terminal.stdout,
             (env.var)("NO_COLOR").as_deref(),
         ),
-        include: options.include,
-        verbose: options.verbose,
         jsonata: options.jsonata.clone(),
         output_file: options.output.clone(),
         stdout_is_terminal: env.terminal.stdout,

@@ -151,7 +151,6 @@ pub struct Invocation {
     /// The second such word (the operation).
     pub operation: Option<String>,
     pub definition: Option<String>,
-    pub help: bool,
 }
 
 /// Scans `args` (without the program name) for the API and operation names and
@@ -182,9 +181,6 @@ pub fn prescan(args: &[OsString]) -> Invocation {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
-            if name == "help" {
-                found.help = true;
-            }
             if takes_value_long(name) {
                 let value = inline.or_else(|| iter.next());
                 if name == "definition" {
@@ -194,9 +190,6 @@ pub fn prescan(args: &[OsString]) -> Invocation {
         } else if arg.len() > 1 && arg.starts_with('-') {
             // A cluster of short flags: the first that takes a value consumes the rest or the next word.
             for (i, c) in arg.char_indices().skip(1) {
-                if c == 'h' {
-                    found.help = true;
-                }
                 if takes_value_short(c) {
                     if i + c.len_utf8() == arg.len() {
                         iter.next();
@@ -346,13 +339,6 @@ mod tests {
         let found = scan("-vH X:1 user -pid=3 getUser");
         assert_eq!(found.api.as_deref(), Some("user"));
         assert_eq!(found.operation.as_deref(), Some("getUser"));
-    }
-
-    #[test]
-    fn help_is_noticed() {
-        assert!(scan("user getUser --help").help);
-        assert!(scan("-h").help);
-        assert!(!scan("user").help);
     }
 
     #[test]

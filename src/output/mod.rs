@@ -22,8 +22,6 @@ use crate::transport::Response;
 pub struct Settings {
     pub layout: Layout,
     pub colour: bool,
-    pub include: bool,
-    pub verbose: bool,
     pub jsonata: Option<String>,
     pub output_file: Option<PathBuf>,
     pub stdout_is_terminal: bool,
