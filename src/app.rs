@@ -223,6 +223,9 @@ fn check_input(
             problems.extend(path_missing);
             return Err(validate::rejection(&op.entry.name, &problems));
         }
+        if let Some(body::BodyInput::Raw(bytes)) = body.filter(|_| body::expects_json(op)) {
+            body::check_json(bytes)?;
+        }
         let _ = writeln!(
             env.stderr,
             "warning: --no-validate: the input was not checked against the schemas"
@@ -271,7 +274,7 @@ fn check_response(
     let Some(schema) = &documented.schema else {
         return;
     };
-    let Ok(instance) = serde_json::from_slice::<serde_json::Value>(body) else {
+    let Ok(instance) = validate::Instance::parse(body) else {
         let _ = writeln!(
             env.stderr,
             "warning: response: the body is not JSON, but status {} is documented as JSON",

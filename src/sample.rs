@@ -33,7 +33,7 @@ pub fn valid_sample(document: &Value, schema: &Value, direction: Direction) -> V
     else {
         return first;
     };
-    if compiled.check(&first, "").is_empty() {
+    if compiled.check_value(&first, "").is_empty() {
         return first;
     }
     [(false, false), (true, true), (false, true)]
@@ -41,7 +41,7 @@ pub fn valid_sample(document: &Value, schema: &Value, direction: Direction) -> V
         .map(|(use_examples, last_branch)| {
             generate(document, schema, direction, use_examples, last_branch)
         })
-        .find(|candidate| compiled.check(candidate, "").is_empty())
+        .find(|candidate| compiled.check_value(candidate, "").is_empty())
         .unwrap_or(first)
 }
 

@@ -1,5 +1,6 @@
 //! Where the request body comes from: `-d` text, `-d @file`, `-d @-`, piped stdin, or `-F`
-//! form fields. JSON bodies are checked for syntax here so a typo is caught before sending.
+//! form fields. JSON syntax is checked with the schemas (`validate`), which parse the body
+//! once for both.
 
 use std::io::Read;
 use std::path::Path;
@@ -61,15 +62,14 @@ pub fn collect(
         }
         None => None,
     };
-    let Some(bytes) = bytes else { return Ok(None) };
-    let is_json = op
-        .body
+    Ok(bytes.map(BodyInput::Raw))
+}
+
+/// Whether a raw body for `op` is meant to be JSON (also when the operation declares no body).
+pub fn expects_json(op: &Operation) -> bool {
+    op.body
         .as_ref()
-        .is_none_or(|b| is_json_media_type(&b.content_type));
-    if is_json {
-        check_json(&bytes)?;
-    }
-    Ok(Some(BodyInput::Raw(bytes)))
+        .is_none_or(|b| is_json_media_type(&b.content_type))
 }
 
 fn read_stdin(reader: &mut dyn Read) -> Result<Vec<u8>> {
@@ -89,21 +89,23 @@ fn read_file(path: &str) -> Result<Vec<u8>> {
 
 /// A JSON syntax check that reports where the text broke.
 pub fn check_json(bytes: &[u8]) -> Result<()> {
-    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let message = e.to_string();
-            let reason = message
-                .find(" at line ")
-                .map_or(message.as_str(), |at| &message[..at]);
-            Err(Error::usage(format!(
-                "the request body is not valid JSON: {reason} at line {} column {}",
-                e.line(),
-                e.column()
-            ))
-            .with_help("nothing was sent; fix the JSON (strings need double quotes) and try again"))
-        }
-    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map(drop)
+        .map_err(syntax_error)
+}
+
+/// Where and why a JSON body broke, as the user's error.
+pub fn syntax_error(e: serde_json::Error) -> Error {
+    let message = e.to_string();
+    let reason = message
+        .find(" at line ")
+        .map_or(message.as_str(), |at| &message[..at]);
+    Error::usage(format!(
+        "the request body is not valid JSON: {reason} at line {} column {}",
+        e.line(),
+        e.column()
+    ))
+    .with_help("nothing was sent; fix the JSON (strings need double quotes) and try again")
 }
 
 fn form_fields(form: &[String]) -> Result<Vec<FormField>> {
@@ -172,14 +174,23 @@ mod tests {
     }
 
     #[test]
-    fn data_flag_wins_and_is_checked_as_json() {
+    fn data_flag_wins_over_stdin() {
         let op = op(Some("application/json"));
         assert_eq!(
-            run(&op, Some(r#"{"a":1}"#), "", false).unwrap(),
+            run(&op, Some(r#"{"a":1}"#), "[2]", false).unwrap(),
             Some(BodyInput::Raw(br#"{"a":1}"#.to_vec()))
         );
-        let err = run(&op, Some("{\"a\":\n 1,}"), "", false).unwrap_err();
+    }
+
+    #[test]
+    fn a_syntax_error_says_where_the_json_broke() {
+        let err = check_json(b"{\"a\":\n 1,}").unwrap_err();
         assert!(err.message.contains("line 2 column 4"), "{}", err.message);
+        // The validator's own parse reports the same place, also past a bad UTF-8 byte.
+        let err = syntax_error(crate::validate::Instance::parse(b"{\"a\":\n 1,}").unwrap_err());
+        assert!(err.message.contains("line 2 column 4"), "{}", err.message);
+        let err = syntax_error(crate::validate::Instance::parse(b"[\n\"\xff\"]").unwrap_err());
+        assert!(err.message.contains("line 2"), "{}", err.message);
     }
 
     #[test]

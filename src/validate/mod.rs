@@ -3,6 +3,8 @@
 //! expected. Validators are built only for the operation in use.
 
 pub mod dialect;
+mod email;
+pub mod instance;
 
 use std::fmt;
 
@@ -11,8 +13,10 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 pub use dialect::Direction;
+pub use instance::Instance;
 
 use crate::error::{Error, Result};
+use crate::input::body::{expects_json, syntax_error, BodyInput};
 
 /// One problem with the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +55,7 @@ pub fn rejection(operation: &str, violations: &[Violation]) -> Error {
 
 /// A compiled schema of one parameter, body or response.
 pub struct Schema {
-    validator: Validator,
+    validator: Validator<instance::Parsed>,
 }
 
 impl Schema {
@@ -91,8 +95,13 @@ impl Schema {
         Ok(Schema { validator })
     }
 
+    /// Every way `value` departs from the schema; `label` starts each location ("body").
+    pub fn check_value(&self, value: &Value, label: &str) -> Vec<Violation> {
+        self.check(&Instance::borrowing(value), label)
+    }
+
     /// Every way `instance` departs from the schema; `label` starts each location ("body").
-    pub fn check(&self, instance: &Value, label: &str) -> Vec<Violation> {
+    pub fn check(&self, instance: &Instance<'_>, label: &str) -> Vec<Violation> {
         // The yes/no check is several times cheaper than collecting errors; most input is valid.
         if self.validator.is_valid(instance) {
             return Vec::new();
@@ -108,11 +117,13 @@ impl Schema {
 /// compilation explode; a CLI must answer rather than hang, so past this the check is given up.
 const COMPILE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
-fn build_with_deadline(root: Value) -> std::result::Result<Validator, String> {
+fn build_with_deadline(root: Value) -> std::result::Result<Validator<instance::Parsed>, String> {
     let (sender, receiver) = std::sync::mpsc::channel();
     let worker = std::thread::spawn(move || {
-        let built = jsonschema::draft202012::options()
+        let built = jsonschema::options_for::<instance::Parsed>()
+            .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
+            .with_format("email", email::is_email)
             .build(&root)
             .map_err(|e| e.to_string());
         let _ = sender.send(built);
@@ -214,7 +225,7 @@ pub fn check_request(
     document: &Value,
     op: &crate::spec::Operation,
     values: &crate::input::params::ParamValues,
-    body: Option<&crate::input::body::BodyInput>,
+    body: Option<&BodyInput>,
 ) -> Result<Vec<Violation>> {
     let mut found = Vec::new();
     for (param, value) in op.params.iter().zip(values) {
@@ -227,17 +238,22 @@ pub fn check_request(
         }
         let label = crate::input::params::label(param);
         let compiled = Schema::compile(document, schema, Direction::Request, &label)?;
-        found.extend(compiled.check(value, &label).into_iter().map(|mut v| {
-            // The parameter's own value has no inner pointer worth showing as "…/".
-            v.at =
-                v.at.replacen(&format!("{label} "), &format!("{label} at "), 1);
-            v
-        }));
+        found.extend(
+            compiled
+                .check_value(value, &label)
+                .into_iter()
+                .map(|mut v| {
+                    // The parameter's own value has no inner pointer worth showing as "…/".
+                    v.at =
+                        v.at.replacen(&format!("{label} "), &format!("{label} at "), 1);
+                    v
+                }),
+        );
     }
-    if let (Some(spec), Some(crate::input::body::BodyInput::Raw(bytes))) = (&op.body, body) {
-        if let (true, Some(schema)) = (spec.is_json(), &spec.schema) {
-            let instance: Value = serde_json::from_slice(bytes)
-                .map_err(|e| Error::usage(format!("the request body is not valid JSON: {e}")))?;
+    if let Some(BodyInput::Raw(bytes)) = body.filter(|_| expects_json(op)) {
+        // The one parse of the body: its syntax check and the instance validated.
+        let instance = Instance::parse(bytes).map_err(syntax_error)?;
+        if let Some(schema) = op.body.as_ref().and_then(|b| b.schema.as_ref()) {
             let compiled =
                 Schema::compile(document, schema, Direction::Request, "the request body")?;
             found.extend(compiled.check(&instance, "body"));
@@ -286,7 +302,7 @@ mod tests {
         }}});
         Schema::compile(&doc, &schema, Direction::Request, "body")
             .unwrap()
-            .check(&instance, "body")
+            .check_value(&instance, "body")
             .iter()
             .map(ToString::to_string)
             .collect()
