@@ -14,11 +14,13 @@ use crate::credentials;
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
 use crate::help;
 use crate::input::{body, params};
+use crate::interactive;
 use crate::listing;
 use crate::mock;
 use crate::output::{self, json_fmt::Layout, pager, Settings, BROKEN_PIPE};
 use crate::paths::Places;
 use crate::profiles::Profiles;
+use crate::prompt;
 use crate::request;
 use crate::spec::{self, index, LoadedApi};
 use crate::term::{self, Terminal};
@@ -90,6 +92,11 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     match operation {
         None if options.help && options.json => print_json(&help::api_json(&loaded.api), env),
         None if options.help => show_long(&listing::operations(&loaded.api), env),
+        None if interactive(&options, env) => {
+            let name = interactive::pick_operation(&mut terminal_prompter(env), &loaded.api)?;
+            let op = find_operation(&loaded, &name)?;
+            call(&loaded, &op, &[], &options, env)
+        }
         None => write_out(listing::operations(&loaded.api).as_bytes(), env),
         Some(op) if options.help && options.json => print_json(
             &help::operation_json(&loaded.api.name, &loaded.document, &op),
@@ -186,16 +193,16 @@ fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
     index::resolve_operation(&loaded.document, entry)
 }
 
-fn warn_unavailable(options: &Options, env: &mut Env<'_>) {
-    let pending = [(options.guided, "--guided", "guided prompts")];
-    for (used, flag, what) in pending {
-        if used {
-            let _ = writeln!(
-                env.stderr,
-                "warning: {flag} is accepted but {what} are not available yet; ignoring it"
-            );
-        }
-    }
+/// Whether a person can be asked: stdin and stdout are terminals and `--no-interactive` is
+/// not given. Scripts and pipes never wait for input.
+fn interactive(options: &Options, env: &Env<'_>) -> bool {
+    env.terminal.stdin && env.terminal.stdout && !options.no_interactive
+}
+
+fn terminal_prompter(env: &Env<'_>) -> prompt::terminal::Terminal {
+    // From the first prompt on, Ctrl-C between prompts also ends the run with 130.
+    term::exit_on_interrupt();
+    prompt::terminal::Terminal::new(env.var)
 }
 
 /// Every problem with the input at once, or nothing. Missing path values are never sent
@@ -306,9 +313,17 @@ fn call(
     options: &Options,
     env: &mut Env<'_>,
 ) -> Result<u8> {
-    warn_unavailable(options, env);
-    let collected = params::collect(op, positionals, &options.params, options.no_validate)?;
-    let body = body::collect(
+    if options.guided && !interactive(options, env) {
+        return Err(Error::usage(
+            "--guided asks at a terminal, but stdin or stdout is not one (or --no-interactive is set)",
+        )
+        .with_help(format!(
+            "pass the values as flags; `epilot {} {} --help` lists them",
+            loaded.api.name, op.entry.name
+        )));
+    }
+    let mut collected = params::collect(op, positionals, &options.params, options.no_validate)?;
+    let mut body = body::collect(
         op,
         options.data.as_deref(),
         &options.form,
@@ -317,6 +332,22 @@ fn call(
             reader: env.stdin,
         },
     )?;
+    let places = places(env);
+    let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
+    if let Some(prompter) = &mut prompter {
+        let fill = interactive::Fill {
+            document: &loaded.document,
+            api: &loaded.api.name,
+            op,
+            places: &places,
+            scope: if options.guided {
+                interactive::Scope::Everything
+            } else {
+                interactive::Scope::Missing
+            },
+        };
+        interactive::fill_in(prompter, &fill, &mut collected, &mut body)?;
+    }
     check_input(loaded, op, &collected, body.as_ref(), options, env)?;
     let values = collected.values;
     if body.is_some() && op.body.is_none() {
@@ -326,7 +357,6 @@ fn call(
             op.entry.name
         );
     }
-    let places = places(env);
     let profiles = Profiles::load(&places)?;
     let profile_env = (env.var)("EPILOT_PROFILE");
     let profile = profiles.select(options.profile.as_deref(), profile_env.as_deref())?;
@@ -348,7 +378,7 @@ fn call(
         op,
         options,
         env,
-        &places,
+        prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter),
         profile.map(|(name, _)| name),
         &base_url,
         &chosen,
@@ -377,6 +407,15 @@ fn call(
     if options.dry_run {
         output::write_dry_run(env.stdout, &prepared).map_err(output::io_error)?;
         return Ok(exit::OK);
+    }
+    if let (Some(prompter), true, false) = (&mut prompter, options.guided, options.mock) {
+        let mut preview = Vec::new();
+        output::write_preview(&mut preview, &prepared).map_err(output::io_error)?;
+        interactive::confirm_send(
+            prompter,
+            op.entry.method,
+            &String::from_utf8_lossy(&preview),
+        )?;
     }
     if options.verbose {
         output::write_request_trace(env.stderr, &prepared).map_err(output::io_error)?;
@@ -410,7 +449,7 @@ fn token_for(
     op: &spec::Operation,
     options: &Options,
     env: &mut Env<'_>,
-    places: &Places,
+    prompter: Option<&mut dyn prompt::Prompter>,
     profile: Option<&str>,
     base_url: &str,
     chosen: &[&str],
@@ -422,23 +461,16 @@ fn token_for(
         options.token.as_deref(),
         (env.var)("EPILOT_TOKEN").as_deref(),
         profile,
-        &mut || credentials::open(places, store_choice, &mut |_| {}),
+        &mut || credentials::open(&places(env), store_choice, &mut |_| {}),
     )?;
-    let prompt_allowed = env.terminal.stdin
-        && env.terminal.stdout
-        && !options.no_interactive
-        && !options.dry_run
-        && !options.mock;
-    let resolved = match resolved {
-        None if op.auth == spec::Auth::Bearer && prompt_allowed => {
-            term::exit_on_interrupt();
-            let question = format!(
-                "Token for `{}` (not saved; `epilot auth login` keeps one): ",
+    let prompter = prompter.filter(|_| !options.dry_run && !options.mock);
+    let resolved = match (resolved, prompter) {
+        (None, Some(prompter)) if op.auth == spec::Auth::Bearer => {
+            let question = prompt::Ask::new(format!(
+                "Token for `{}` (not saved; `epilot auth login` keeps one):",
                 op.entry.name
-            );
-            rpassword::prompt_password(question)
-                .ok()
-                .map(|typed| typed.trim().to_string())
+            ));
+            Some(prompter.secret(&question)?)
                 .filter(|typed| !typed.is_empty())
                 .map(|typed| {
                     let token = request::Token {
@@ -448,7 +480,7 @@ fn token_for(
                     (token, auth::Source::Prompt)
                 })
         }
-        other => other,
+        (other, _) => other,
     };
     let Some((token, source)) = resolved else {
         return Ok(None);

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`spec`] (source → normalise → index → model) → [`command`] (clap tree)
 //! → [`input`] (parameters and body) → [`request`] (a plain request, no I/O) → [`transport`]
-//! (the only HTTP code) → [`output`]. [`app`] wires the steps together.
+//! (the only HTTP code) → [`output`]. [`app`] wires the steps together; on a terminal,
+//! [`interactive`] fills in what the command line left out through a [`prompt::Prompter`].
 
 pub mod app;
 pub mod auth;
@@ -18,12 +19,14 @@ pub mod error;
 pub mod fuzzing;
 pub mod help;
 pub mod input;
+pub mod interactive;
 pub mod listing;
 pub mod login;
 pub mod mock;
 pub mod output;
 pub mod paths;
 pub mod profiles;
+pub mod prompt;
 pub mod request;
 pub mod sample;
 pub mod secret;

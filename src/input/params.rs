@@ -79,7 +79,7 @@ pub fn collect(
             values.push(None);
             continue;
         }
-        match typed(param, &texts) {
+        match read_value(param, &texts) {
             Ok(value) => values.push(Some(value)),
             Err(_) if lenient => values.push(Some(as_text(&texts))),
             Err(problem) => {
@@ -145,7 +145,8 @@ fn find_param(op: &Operation, name: &str) -> Result<usize> {
         })
 }
 
-fn typed(param: &Param, texts: &[String]) -> Result<Value, Violation> {
+/// A parameter's value read from its text(s) by the schema's type, as `-p` reads it.
+pub fn read_value(param: &Param, texts: &[String]) -> Result<Value, Violation> {
     if param.content_type.is_some() {
         let text = single(param, texts)?;
         return Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())));

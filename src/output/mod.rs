@@ -69,6 +69,12 @@ pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Resu
     writeln!(out, "{}", crate::request::curl::command(request))
 }
 
+/// The request as `--dry-run` shows it, without the curl command: `--guided`'s last look
+/// before sending.
+pub fn write_preview(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
+    write_request(out, request, "")
+}
+
 /// `-v`: the request on stderr, `>`-prefixed like curl.
 pub fn write_request_trace(err: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
     write_request(err, request, "> ")
