@@ -433,6 +433,10 @@ impl Filler<'_, '_> {
             .iter()
             .filter(|b| self.node(b, depth + 1).kind() != "null")
             .collect();
+        if let [only] = usable[..] {
+            // `anyOf: [X, null]` is how 3.1 says "X or null": nothing to choose.
+            return self.value(only, path, required, depth + 1);
+        }
         let mut labels: Vec<String> = usable
             .iter()
             .enumerate()
@@ -732,6 +736,27 @@ mod tests {
             json!({"iban": "DE02120300000000202051"})
         );
         assert_eq!(script.asked[1], "body: which kind? [card | Iban]");
+    }
+
+    #[test]
+    fn a_single_shape_besides_null_is_not_a_choice() {
+        let document = json!({});
+        let schema = json!({"type": "object", "required": ["note"], "properties": {
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]}
+        }});
+        let mut script = Scripted::new([Answer::Pick(BY_FIELD), Answer::Type("hello")]);
+        let context = BodyContext {
+            document: &document,
+            schema: Some(&schema),
+            required: true,
+            last: None,
+        };
+        let body = ask_body(&mut script, &context).unwrap().unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            json!({"note": "hello"})
+        );
+        assert_eq!(script.asked[1], "note");
     }
 
     #[test]
