@@ -114,8 +114,11 @@ pub fn scalar_hint(scalar: Scalar, schema: Option<&Value>) -> String {
             "uri" | "url" => " like https://example.com/a",
             _ => "",
         };
-        hint.push_str(&format!(" ({format}{example})"));
-        hint = hint.trim_start().to_string();
+        if hint.is_empty() {
+            hint = format!("{format}{example}");
+        } else {
+            hint.push_str(&format!(" ({format}{example})"));
+        }
     }
     match (get("minLength"), get("maxLength")) {
         (Some(low), Some(high)) => hint.push_str(&format!(", {low} to {high} characters")),
