@@ -208,6 +208,11 @@ fn single<'a>(param: &Param, texts: &'a [String]) -> Result<&'a str, Violation> 
 }
 
 fn scalar_value(param: &Param, scalar: Scalar, text: &str) -> Result<Value, Violation> {
+    read_scalar(scalar, text).map_err(|expected| bad_value(param, text, expected))
+}
+
+/// Text read as a value of `scalar`'s type; `Err` says what was expected instead.
+pub fn read_scalar(scalar: Scalar, text: &str) -> Result<Value, &'static str> {
     match scalar {
         Scalar::String => Ok(Value::String(text.to_string())),
         Scalar::Integer => text
@@ -215,7 +220,7 @@ fn scalar_value(param: &Param, scalar: Scalar, text: &str) -> Result<Value, Viol
             .parse::<i64>()
             .map(Value::from)
             .or_else(|_| text.trim().parse::<u64>().map(Value::from))
-            .map_err(|_| bad_value(param, text, "an integer")),
+            .map_err(|_| "an integer"),
         Scalar::Number => text
             .trim()
             .parse::<f64>()
@@ -229,11 +234,11 @@ fn scalar_value(param: &Param, scalar: Scalar, text: &str) -> Result<Value, Viol
                     Number::from_f64(n).map_or(Value::Null, Value::Number)
                 }
             })
-            .ok_or_else(|| bad_value(param, text, "a number")),
+            .ok_or("a number"),
         Scalar::Boolean => match text.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
-            _ => Err(bad_value(param, text, "a boolean (true or false)")),
+            _ => Err("a boolean (true or false)"),
         },
     }
 }

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::interactive::params::{scalar_hint, SKIP};
+use crate::input::params::read_scalar;
+use crate::interactive::params::{first_sentence, scalar_hint, shown, SKIP};
 use crate::paths::{write_atomically, Places};
 use crate::prompt::{Ask, Check, Prompter};
 use crate::spec::index::deref;
@@ -283,8 +284,7 @@ impl Filler<'_, '_> {
     fn ask(&self, path: &str, required: bool, node: &Node, hint: Option<String>) -> Ask {
         let mut help: Vec<String> = Vec::new();
         if let Some(text) = node.get("description").and_then(Value::as_str) {
-            let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            help.push(line.trim().chars().take(100).collect());
+            help.push(first_sentence(text));
         }
         help.extend(hint.filter(|h| !h.is_empty()));
         if !required {
@@ -529,6 +529,7 @@ impl Filler<'_, '_> {
         let ask = self.ask(path, required, node, Some(hint));
         let check = self.leaf_check(schema, path, required, move |text| {
             read_scalar(scalar, text)
+                .map_err(|expected| format!("expects {expected}, got `{text}`"))
         });
         let default = node.get("default").filter(|_| required).map(shown);
         let text = self.prompter.text(&ask, default.as_deref(), check)?;
@@ -537,7 +538,7 @@ impl Filler<'_, '_> {
         }
         read_scalar(scalar, &text)
             .map(Some)
-            .map_err(crate::error::Error::usage)
+            .map_err(|expected| crate::error::Error::usage(format!("{path}: expects {expected}")))
     }
 
     fn json_text(
@@ -588,34 +589,6 @@ impl Filler<'_, '_> {
                 Some(first) => Err(first.message.clone()),
             }
         })
-    }
-}
-
-fn read_scalar(scalar: Scalar, text: &str) -> std::result::Result<Value, String> {
-    match scalar {
-        Scalar::Integer => text
-            .trim()
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| format!("expects an integer, got `{text}`")),
-        Scalar::Number => text
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(|n| match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
-                _ => Value::Number(n),
-            })
-            .ok_or_else(|| format!("expects a number, got `{text}`")),
-        _ => Ok(Value::String(text.to_string())),
-    }
-}
-
-fn shown(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

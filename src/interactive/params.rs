@@ -215,14 +215,15 @@ pub fn ask(
 }
 
 /// A value as a choice is shown: strings bare, everything else as JSON.
-fn shown(value: &Value) -> String {
+pub fn shown(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
 
-fn first_sentence(text: &str) -> String {
+/// The first line of a description, cut to fit under a prompt.
+pub fn first_sentence(text: &str) -> String {
     let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let line = line.trim();
     if line.chars().count() > 100 {
