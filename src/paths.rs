@@ -43,36 +43,147 @@ impl Places {
     }
 }
 
+/// The longest API, definition or profile name.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// The one rule for every name that becomes part of a path (API, definition, profile): 1 to 64
+/// letters, digits, `-`, `_` or `.`, not starting with `.` or `-`, without `..`. Checked where a
+/// path is built from a name, so no caller can forget it; `kind` ("API", "profile") names the
+/// thing in the message.
+pub fn check_name(kind: &str, name: &str) -> Result<()> {
+    let fits = (1..=MAX_NAME_LEN).contains(&name.len())
+        && !name.starts_with(['.', '-'])
+        && !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if fits {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "`{}` is not a valid {kind} name",
+        escape_controls(name)
+    ))
+    .with_help(format!(
+        "{kind} names have 1 to {MAX_NAME_LEN} letters, digits, `-`, `_` or `.`, do not start \
+         with `.` or `-` and have no `..` (so they never reach outside epilot's folders)"
+    )))
+}
+
+/// `text` with control characters written as escapes (`\u{1b}`, `\n`), so a name or path
+/// from a file or an argument cannot rewrite the terminal when it is shown.
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The permissions a file written by [`write_atomically_as`] gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// What a new file gets (0666 less the umask).
+    Default,
+    /// Readable and writable by the owner only (0600).
+    Private,
+    /// Exactly these permission bits, umask or not: to keep those of a file being replaced.
+    Exactly(u32),
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
 /// crash never leaves a half-written file; `private` makes the file readable by its owner only.
 pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomically_as(
+        path,
+        bytes,
+        if private {
+            Mode::Private
+        } else {
+            Mode::Default
+        },
+    )
+}
+
+/// [`write_atomically`] with the permissions of the new file spelled out.
+///
+/// The temporary file has an unpredictable name and is created with `O_CREAT|O_EXCL` (and
+/// `O_NOFOLLOW`), so a file or symlink planted in the folder beforehand makes the write fail
+/// instead of redirecting it. A symlink at `path` itself is replaced by the rename, not
+/// followed: callers that mean to edit the file behind a link resolve it first.
+pub fn write_atomically_as(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
-    let temporary = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
+    let cannot_write =
+        |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
+    let temporary = temporary_name(path)?;
+    let mut file = create_new(&temporary, mode).map_err(cannot_write)?;
     let result = (|| -> std::io::Result<()> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
-        if private {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+        if let Mode::Exactly(bits) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(bits & 0o7777))?;
         }
-        let mut file = options.open(&temporary)?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        drop(file);
         std::fs::rename(&temporary, path)
     })();
-    result.map_err(|e| {
+    if let Err(e) = result {
         let _ = std::fs::remove_file(&temporary);
-        Error::usage(format!("cannot write {}: {e}", path.display()))
-    })
+        return Err(cannot_write(e));
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// `<dir>/.<name>.<32 random hex digits>.tmp`: nobody can guess it to plant a link there.
+fn temporary_name(path: &Path) -> Result<PathBuf> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random)
+        .map_err(|e| Error::usage(format!("no randomness for a temporary file name: {e}")))?;
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    Ok(path.with_file_name(format!(".{name}.{hex}.tmp")))
+}
+
+fn create_new(path: &Path, mode: Mode) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+        if mode != Mode::Default {
+            // Never readable by others, not even between creation and the exact chmod.
+            options.mode(0o600);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(path)
+}
+
+/// Makes the rename itself durable. Some file systems refuse to sync a folder; the data is
+/// already written and renamed then, so that is not worth failing for.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 #[cfg(test)]
@@ -121,6 +232,127 @@ mod tests {
                 std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
                 0o600
             );
+        }
+    }
+
+    #[test]
+    fn names_follow_one_rule() {
+        for good in [
+            "user",
+            "customer-portal",
+            "v2.api",
+            "a_b",
+            "x",
+            &"a".repeat(64),
+        ] {
+            assert!(check_name("API", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "-p",
+            "a..b",
+            "a\0b",
+            "tab\there",
+            "é",
+            &"a".repeat(65),
+        ] {
+            let error = check_name("API", bad).unwrap_err();
+            assert_eq!(error.kind, crate::error::ErrorKind::Usage, "{bad}");
+            assert!(error.message.contains("is not a valid API name"), "{bad}");
+            assert!(error.help.unwrap().contains("1 to 64 letters"));
+        }
+        let error = check_name("profile", "a\nb").unwrap_err();
+        assert_eq!(error.message, "`a\\nb` is not a valid profile name");
+    }
+
+    #[test]
+    fn temporary_names_are_unpredictable() {
+        let path = Path::new("/some/dir/file.json");
+        let first = temporary_name(path).unwrap();
+        let second = temporary_name(path).unwrap();
+        assert_ne!(first, second);
+        for name in [&first, &second] {
+            assert_eq!(name.parent(), Some(Path::new("/some/dir")));
+            let file = name.file_name().unwrap().to_str().unwrap();
+            let random = file
+                .strip_prefix(".file.json.")
+                .and_then(|r| r.strip_suffix(".tmp"))
+                .unwrap();
+            assert_eq!(random.len(), 32);
+            assert!(random.chars().all(|c| c.is_ascii_hexdigit()));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn planted_links_at_predictable_names_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, "precious").unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        // The names the old code (and naive code) would have used.
+        for planted in [
+            format!(".target.json.{}.tmp", std::process::id()),
+            "target.json.tmp".to_string(),
+            ".target.json.tmp".to_string(),
+        ] {
+            std::os::unix::fs::symlink(&outside, shared.join(planted)).unwrap();
+        }
+        let target = shared.join("target.json");
+        write_atomically(&target, b"new", false).unwrap();
+        assert_eq!(std::fs::read(&outside).unwrap(), b"precious");
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(
+            std::fs::read_dir(&shared).unwrap().count(),
+            4,
+            "no temporary left"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_at_the_temporary_name_stops_the_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, "precious").unwrap();
+        let temporary = dir.path().join(".t.tmp");
+        std::os::unix::fs::symlink(&outside, &temporary).unwrap();
+        assert!(create_new(&temporary, Mode::Default).is_err());
+        assert!(create_new(&temporary, Mode::Private).is_err());
+        assert_eq!(std::fs::read(&outside).unwrap(), b"precious");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_the_target_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, "precious").unwrap();
+        let target = dir.path().join("target");
+        std::os::unix::fs::symlink(&outside, &target).unwrap();
+        write_atomically(&target, b"new", true).unwrap();
+        assert_eq!(std::fs::read(&outside).unwrap(), b"precious");
+        assert!(!std::fs::symlink_metadata(&target).unwrap().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exact_modes_ignore_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rc");
+        for bits in [0o600, 0o640, 0o755] {
+            write_atomically_as(&path, b"x", Mode::Exactly(bits)).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, bits);
         }
     }
 }
