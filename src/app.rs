@@ -69,6 +69,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         &places(env),
         &transport::fetch_text,
     )?;
+    print_notes(&loaded, env);
     let operation = match &invocation.operation {
         Some(name) => Some(find_operation(&loaded, name)?),
         None => None,
@@ -110,6 +111,13 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             let positionals = command::positional_values(&op, innermost);
             call(&loaded, &op, &positionals, &options, env)
         }
+    }
+}
+
+/// How the document was chosen, when the user should know (an override in force or ignored).
+pub(crate) fn print_notes(loaded: &LoadedApi, env: &mut Env<'_>) {
+    for note in &loaded.notes {
+        let _ = writeln!(env.stderr, "{note}");
     }
 }
 

@@ -27,18 +27,19 @@ pub fn docs(args: &[OsString], invocation: &cli::Invocation, env: &mut Env<'_>) 
         &places(env),
         &transport::fetch_text,
     )?;
+    crate::app::print_notes(&loaded, env);
     write_out(
         crate::docs::markdown(&loaded.api, &loaded.document).as_bytes(),
         env,
     )
 }
 
-/// `epilot definitions list|pull|add|remove`.
+/// `epilot definitions list|pull|add|remove|allow|revoke`.
 pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     use clap::{Arg, ArgAction, Command};
     let command = cli::root_command().subcommand(
         Command::new("definitions")
-            .about("Manage API definitions: list, pull from the catalog, add your own, remove")
+            .about("Manage API definitions: list, pull from the catalog, add your own, remove, allow overrides")
             .disable_help_flag(true)
             .subcommand_required(true)
             .subcommand(
@@ -70,6 +71,25 @@ pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                     .about("Forget a registered or pulled definition")
                     .disable_help_flag(true)
                     .arg(Arg::new("name").required(true)),
+            )
+            .subcommand(
+                Command::new("allow")
+                    .about("Let override files in ./.epilot/overrides take effect (all when none is named)")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("target").value_name("API|FILE"))
+                    .arg(
+                        Arg::new("list")
+                            .long("list")
+                            .action(ArgAction::SetTrue)
+                            .conflicts_with("target")
+                            .help("Show the allowed override files"),
+                    ),
+            )
+            .subcommand(
+                Command::new("revoke")
+                    .about("Stop override files from taking effect (all here when none is named)")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("target").value_name("API|FILE")),
             ),
     );
     let matches = match command.try_get_matches_from(args) {
@@ -103,6 +123,17 @@ pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Some(("remove", m)) => {
             let message = crate::definitions::remove(&places, &text(m, "name"))?;
             write_out(format!("{message}\n").as_bytes(), env)
+        }
+        Some(("allow", m)) if m.get_flag("list") => {
+            write_out(crate::definitions::allowed_list(&places).as_bytes(), env)
+        }
+        Some(("allow", m)) => {
+            let target = m.get_one::<String>("target").map(String::as_str);
+            write_out(crate::definitions::allow(&places, target)?.as_bytes(), env)
+        }
+        Some(("revoke", m)) => {
+            let target = m.get_one::<String>("target").map(String::as_str);
+            write_out(crate::definitions::revoke(&places, target)?.as_bytes(), env)
         }
         _ => Ok(exit::USAGE),
     }
@@ -380,7 +411,7 @@ pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 /// `epilot profile create|update|use|list|show|delete`.
 pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     use crate::error::Error;
-    use crate::profiles::{is_valid_name, Profile, Profiles};
+    use crate::profiles::{Profile, Profiles};
     use clap::{Arg, Command};
     let named = |name: &'static str, about: &'static str| {
         Command::new(name)
@@ -433,10 +464,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         .unwrap_or_default();
     let message = match action {
         "create" | "update" => {
-            if !is_valid_name(&name) {
-                return Err(Error::usage(format!("`{name}` cannot name a profile"))
-                    .with_help("use letters, digits, `-`, `_` or `.`"));
-            }
+            crate::paths::check_name("profile", &name)?;
             match (action, profiles.profiles.contains_key(&name)) {
                 ("create", true) => {
                     return Err(Error::usage(format!("profile `{name}` exists"))

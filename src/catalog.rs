@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::paths::Places;
+use crate::overrides;
+use crate::paths::{check_name, Places};
 use crate::spec::source;
 
 /// The public epilot APIs (each publishes `https://docs.api.epilot.io/<name>.yaml`).
@@ -131,35 +132,45 @@ pub struct CacheMeta {
     pub last_modified: Option<String>,
 }
 
-pub fn cached_spec(places: &Places, name: &str) -> PathBuf {
-    places.definitions_cache().join(format!("{name}.spec"))
+/// The cached document of `name`; the name is checked first, so it stays in the cache folder.
+pub fn cached_spec(places: &Places, name: &str) -> Result<PathBuf> {
+    check_name("API", name)?;
+    Ok(places.definitions_cache().join(format!("{name}.spec")))
 }
 
-pub fn cached_meta(places: &Places, name: &str) -> PathBuf {
-    places.definitions_cache().join(format!("{name}.meta.json"))
+pub fn cached_meta(places: &Places, name: &str) -> Result<PathBuf> {
+    check_name("API", name)?;
+    Ok(places.definitions_cache().join(format!("{name}.meta.json")))
 }
 
 pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with(['-', '.'])
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    check_name("API", name).is_ok()
 }
 
-/// Where `name` comes from, without reading any document.
+/// Where `name` comes from, without parsing any document (an override is read and hashed to
+/// know whether it is allowed; one that is not allowed does not count).
 pub fn availability(places: &Places, registry: &Registry, name: &str) -> Availability {
-    if let Some(path) = source::override_file(name) {
-        return Availability::Override(path);
+    if let Ok(Some(found)) = overrides::find(name) {
+        if overrides::standing(places, &found) == overrides::Standing::Allowed {
+            return Availability::Override(found.path);
+        }
+    }
+    beyond_overrides(places, registry, name)
+}
+
+fn beyond_overrides(places: &Places, registry: &Registry, name: &str) -> Availability {
+    if !is_valid_name(name) {
+        return Availability::NotYetAvailable;
     }
     if let Some(location) = registry.definitions.get(name) {
         if !source::is_url(location) {
             return Availability::Registered(PathBuf::from(location));
         }
     }
-    let cached = cached_spec(places, name);
-    if cached.is_file() {
-        return Availability::Cached(cached);
+    if let Ok(cached) = cached_spec(places, name) {
+        if cached.is_file() {
+            return Availability::Cached(cached);
+        }
     }
     if source::bundled_text(name).is_some() {
         return Availability::Bundled;
@@ -177,34 +188,70 @@ pub fn all_names(registry: &Registry) -> Vec<String> {
     names
 }
 
-/// The file to read for `name` (when no `--definition` is given), or why there is none.
-pub fn locate(places: &Places, name: &str) -> Result<Option<PathBuf>> {
-    let registry = Registry::load(places);
-    match availability(places, &registry, name) {
-        Availability::Override(path)
-        | Availability::Registered(path)
-        | Availability::Cached(path) => Ok(Some(path)),
-        Availability::Bundled => Ok(None),
-        Availability::NotYetAvailable
-            if KNOWN_APIS.contains(&name) || registry.definitions.contains_key(name) =>
-        {
-            Err(
-                Error::usage(format!("the `{name}` API is not available offline yet")).with_help(
-                    format!("download its definition once with `epilot definitions pull {name}`"),
-                ),
-            )
-        }
-        Availability::NotYetAvailable => {
-            let names = all_names(&registry);
-            let hint = crate::error::did_you_mean(name, names.iter().map(String::as_str))
-                .map(|h| format!("{h} "))
-                .unwrap_or_default();
-            Err(Error::usage(format!("unknown API `{name}`")).with_help(format!(
-                "{hint}run `epilot definitions list` for the known APIs; any other works with `--definition <file|url>` \
-                 or `epilot definitions add {name} <file|url>`"
-            )))
+/// What to read for an API when no `--definition` is given.
+#[derive(Debug)]
+pub enum Source {
+    /// An allowed override, already read: that text is what was checked.
+    Override(overrides::Found),
+    File(PathBuf),
+    Bundled,
+}
+
+/// A [`Source`] and the notes the user should see about it (an override in force or ignored).
+#[derive(Debug)]
+pub struct Located {
+    pub source: Source,
+    pub notes: Vec<String>,
+}
+
+/// The document to read for `name` (when no `--definition` is given), or why there is none.
+pub fn locate(places: &Places, name: &str) -> Result<Located> {
+    check_name("API", name)?;
+    let mut notes = Vec::new();
+    if let Some(found) = overrides::find(name)? {
+        match overrides::standing(places, &found) {
+            overrides::Standing::Allowed => {
+                notes.push(overrides::in_force_note(&found));
+                return Ok(Located {
+                    source: Source::Override(found),
+                    notes,
+                });
+            }
+            standing => notes.push(overrides::ignored_note(name, &found, standing)),
         }
     }
+    let registry = Registry::load(places);
+    let source = match beyond_overrides(places, &registry, name) {
+        Availability::Registered(path) | Availability::Cached(path) => Source::File(path),
+        Availability::Bundled => Source::Bundled,
+        Availability::Override(_) | Availability::NotYetAvailable => {
+            let error = not_available(&registry, name);
+            return Err(match notes.first() {
+                Some(note) => {
+                    let help = error.help.clone().unwrap_or_default();
+                    error.with_help(format!("{help}\n{note}"))
+                }
+                None => error,
+            });
+        }
+    };
+    Ok(Located { source, notes })
+}
+
+fn not_available(registry: &Registry, name: &str) -> Error {
+    if KNOWN_APIS.contains(&name) || registry.definitions.contains_key(name) {
+        return Error::usage(format!("the `{name}` API is not available offline yet")).with_help(
+            format!("download its definition once with `epilot definitions pull {name}`"),
+        );
+    }
+    let names = all_names(registry);
+    let hint = crate::error::did_you_mean(name, names.iter().map(String::as_str))
+        .map(|h| format!("{h} "))
+        .unwrap_or_default();
+    Error::usage(format!("unknown API `{name}`")).with_help(format!(
+        "{hint}run `epilot definitions list` for the known APIs; any other works with `--definition <file|url>` \
+         or `epilot definitions add {name} <file|url>`"
+    ))
 }
 
 #[cfg(test)]
@@ -219,12 +266,14 @@ mod tests {
                 && !is_valid_name("-p")
                 && !is_valid_name("a/b")
                 && !is_valid_name("")
+                && !is_valid_name("a..b")
         );
     }
 
     #[test]
     fn the_catalog_knows_the_platform_apis() {
         assert_eq!(KNOWN_APIS.len(), 53);
+        assert!(KNOWN_APIS.iter().all(|n| is_valid_name(n)));
         assert!(
             KNOWN_APIS.windows(2).all(|w| w[0] < w[1]),
             "sorted, no duplicates"

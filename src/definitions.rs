@@ -8,7 +8,8 @@ use std::path::Path;
 
 use crate::catalog::{self, Availability, CacheMeta, Registry};
 use crate::error::{Error, Result};
-use crate::paths::{write_atomically, Places};
+use crate::overrides::{self, Found};
+use crate::paths::{check_name, write_atomically, Places};
 use crate::spec::{self, source, Origin};
 use crate::transport::{self, Fetched};
 
@@ -37,6 +38,16 @@ pub fn list(places: &Places) -> String {
     if missing > 0 {
         let _ = writeln!(out, "\n{missing} not yet available: `epilot definitions pull <api>` or `--all` downloads them.");
     }
+    for name in overrides::names_here() {
+        if let Ok(Some(found)) = overrides::find(&name) {
+            match overrides::standing(places, &found) {
+                overrides::Standing::Allowed => {}
+                standing => {
+                    let _ = writeln!(out, "{}", overrides::ignored_note(&name, &found, standing));
+                }
+            }
+        }
+    }
     out
 }
 
@@ -51,8 +62,8 @@ fn check(name: &str, text: &str, origin: &Origin) -> Result<usize> {
 /// Downloads `url` into the cache as `name`, revalidating with the stored ETag/Last-Modified.
 /// Returns a line saying what happened.
 fn download(places: &Places, name: &str, url: &str) -> Result<String> {
-    let meta_path = catalog::cached_meta(places, name);
-    let spec_path = catalog::cached_spec(places, name);
+    let meta_path = catalog::cached_meta(places, name)?;
+    let spec_path = catalog::cached_spec(places, name)?;
     let known: CacheMeta = std::fs::read(&meta_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -109,6 +120,9 @@ pub fn pull(
             })
             .collect()
     } else {
+        for name in names {
+            check_name("API", name)?;
+        }
         names.to_vec()
     };
     if wanted.is_empty() {
@@ -153,9 +167,12 @@ pub fn pull(
 
 /// `definitions add <name> <file|url>`.
 pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
-    if !catalog::is_valid_name(name) || crate::completion::BUILT_INS.contains(&name) {
-        return Err(Error::usage(format!("`{name}` cannot name an API"))
-            .with_help("use letters, digits, `-`, `_` or `.`, and not a built-in command"));
+    check_name("API", name)?;
+    if crate::completion::BUILT_INS.contains(&name) {
+        return Err(
+            Error::usage(format!("`{name}` is a built-in command, not an API name"))
+                .with_help("choose another name"),
+        );
     }
     let mut registry = Registry::load(places);
     let message = if source::is_url(location) {
@@ -184,6 +201,7 @@ pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
 
 /// `definitions remove <name>`: forgets a registered or pulled definition.
 pub fn remove(places: &Places, name: &str) -> Result<String> {
+    check_name("API", name)?;
     let mut registry = Registry::load(places);
     let registered = registry.definitions.remove(name).is_some();
     if registered {
@@ -191,8 +209,8 @@ pub fn remove(places: &Places, name: &str) -> Result<String> {
     }
     let mut removed_cache = false;
     for path in [
-        catalog::cached_spec(places, name),
-        catalog::cached_meta(places, name),
+        catalog::cached_spec(places, name)?,
+        catalog::cached_meta(places, name)?,
     ] {
         removed_cache |= std::fs::remove_file(path).is_ok();
     }
@@ -215,4 +233,103 @@ pub fn remove(places: &Places, name: &str) -> Result<String> {
             }
         )),
     }
+}
+
+/// The override files `target` names: an API name (its override in the working directory), a
+/// path to an override file, or, when absent, every override in the working directory.
+fn overrides_named(target: Option<&str>) -> Result<Vec<(String, Found)>> {
+    let not_found = |what: String| {
+        Error::usage(format!("there is no override {what}")).with_help(format!(
+            "an override is a file `{}/<api>.json` (or `.yaml`, `.yml`) in the current folder",
+            overrides::folder().display()
+        ))
+    };
+    let Some(target) = target else {
+        let mut all = Vec::new();
+        for name in overrides::names_here() {
+            if let Some(found) = overrides::find(&name)? {
+                all.push((name, found));
+            }
+        }
+        if all.is_empty() {
+            return Err(not_found("in this folder".into()));
+        }
+        return Ok(all);
+    };
+    let path = Path::new(target);
+    if target.contains(['/', '\\']) || path.is_file() {
+        let api = overrides::api_of(path).ok_or_else(|| {
+            Error::usage(format!(
+                "{} is not an override file",
+                overrides::shown(path)
+            ))
+            .with_help("name the API (`epilot definitions allow user`) or a file `.epilot/overrides/<api>.json|yaml|yml`")
+        })?;
+        if !path.is_file() {
+            return Err(not_found(overrides::shown(path)));
+        }
+        return Ok(vec![(api, overrides::read(path)?)]);
+    }
+    check_name("API", target)?;
+    match overrides::find(target)? {
+        Some(found) => Ok(vec![(target.to_string(), found)]),
+        None => Err(not_found(format!(
+            "for `{target}` in this folder ({}/{target}.json|yaml|yml)",
+            overrides::folder().display()
+        ))),
+    }
+}
+
+/// `definitions allow [<api>|<file>]`: lets override files take effect, as they are now. Each
+/// must be an OpenAPI document the CLI can read.
+pub fn allow(places: &Places, target: Option<&str>) -> Result<String> {
+    let mut report = String::new();
+    for (api, found) in overrides_named(target)? {
+        let not_allowed =
+            |why: String| Error::spec(format!("{} was not allowed: {why}", found.shown()));
+        let text = std::str::from_utf8(&found.bytes)
+            .map_err(|e| not_allowed(format!("it is not UTF-8 text ({e})")))?;
+        let operations = check(&api, text, &Origin::File(found.path.clone()))
+            .map_err(|e| not_allowed(e.message))?;
+        overrides::allow(places, &found)?;
+        let _ = writeln!(
+            report,
+            "allowed {} (sha256 {}, {operations} operations): `epilot {api}` uses it in this folder until the file changes",
+            found.shown(),
+            &found.sha256()[..16]
+        );
+    }
+    Ok(report)
+}
+
+/// `definitions revoke [<api>|<file>]`: the overrides stop taking effect.
+pub fn revoke(places: &Places, target: Option<&str>) -> Result<String> {
+    let mut report = String::new();
+    for (_, found) in overrides_named(target)? {
+        let verb = if overrides::revoke(places, &found)? {
+            "revoked"
+        } else {
+            "was not allowed:"
+        };
+        let _ = writeln!(report, "{verb} {}", found.shown());
+    }
+    Ok(report)
+}
+
+/// `definitions allow --list`: every allowed override file, wherever it is.
+pub fn allowed_list(places: &Places) -> String {
+    let records = overrides::list(places);
+    if records.is_empty() {
+        return "no override is allowed\n".to_string();
+    }
+    records
+        .iter()
+        .map(|r| {
+            format!(
+                "{}  sha256 {}\n",
+                overrides::shown(Path::new(&r.path)),
+                r.sha256.get(..16).unwrap_or(&r.sha256)
+            )
+        })
+        .collect()
 }

@@ -24,6 +24,7 @@ pub mod listing;
 pub mod login;
 pub mod mock;
 pub mod output;
+pub mod overrides;
 pub mod paths;
 pub mod profiles;
 pub mod prompt;

@@ -83,12 +83,9 @@ impl Profiles {
     }
 }
 
+/// Profile names follow the one rule for names ([`crate::paths::check_name`]).
 pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    crate::paths::check_name("profile", name).is_ok()
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ fn positional_candidates(
         }
         (Some("docs"), None) => catalog::all_names(&registry),
         (Some("completion"), None) => scripts::SHELLS.iter().map(|s| s.to_string()).collect(),
-        (Some("definitions"), None) => ["add", "list", "pull", "remove"]
+        (Some("definitions"), None) => ["add", "allow", "list", "pull", "remove", "revoke"]
             .iter()
             .map(|s| s.to_string())
             .collect(),
@@ -119,6 +119,7 @@ fn positional_candidates(
             catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
         }
         (Some("definitions"), Some("remove")) => registry.definitions.keys().cloned().collect(),
+        (Some("definitions"), Some("allow" | "revoke")) => crate::overrides::names_here(),
         (Some("auth"), None) => ["login", "logout", "status", "token"]
             .iter()
             .map(|s| s.to_string())

@@ -17,6 +17,8 @@ pub struct LoadedApi {
     pub api: Api,
     pub document: Value,
     pub origin: Origin,
+    /// Lines for stderr about how the document was chosen (an override in force or ignored).
+    pub notes: Vec<String>,
 }
 
 /// Loads the document for `api` (see [`source::load`]), normalises and indexes it.
@@ -26,12 +28,17 @@ pub fn load(
     places: &crate::paths::Places,
     fetch: &dyn Fn(&str) -> Result<String>,
 ) -> Result<LoadedApi> {
-    let (mut document, origin) = source::load(api, definition, places, fetch)?;
+    let source::Loaded {
+        mut document,
+        origin,
+        notes,
+    } = source::load(api, definition, places, fetch)?;
     normalize::normalize(&mut document);
     let index = index::index(api, &document);
     Ok(LoadedApi {
         api: index,
         document,
         origin,
+        notes,
     })
 }

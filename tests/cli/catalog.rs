@@ -67,6 +67,15 @@ fn engine_reads_the_spec_in_force_on_the_same_line() {
         ".epilot/overrides/user.yaml",
         "openapi: 3.0.0\ninfo: {title: O}\npaths:\n  /x:\n    get: {operationId: overriddenOp, responses: {}}\n",
     );
+    assert!(
+        complete(&sandbox, "epilot user over").is_empty(),
+        "not allowed yet"
+    );
+    sandbox
+        .epilot()
+        .args(["definitions", "allow", "user"])
+        .assert()
+        .success();
     assert_eq!(complete(&sandbox, "epilot user over"), ["overriddenOp"]);
     assert!(
         complete(

@@ -295,6 +295,11 @@ fn an_override_file_replaces_the_bundled_spec() {
         ".epilot/overrides/user.yaml",
         "openapi: 3.0.0\ninfo: {title: Overridden users}\nservers: [{url: 'https://override.example.com'}]\npaths:\n  /only:\n    get: {operationId: onlyOne, responses: {'200': {description: ok}}}\n",
     );
+    sandbox
+        .epilot()
+        .args(["definitions", "allow", "user"])
+        .assert()
+        .success();
     let output = sandbox.epilot().arg("user").output().unwrap();
     let text = stdout_of(&output);
     assert!(
