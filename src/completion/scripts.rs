@@ -145,28 +145,72 @@ pub fn install(
     let text = script(shell)?;
     let shell = if shell == "pwsh" { "powershell" } else { shell };
     let (path, startup) = target(shell, home, xdg_data, xdg_config);
-    crate::paths::write_atomically(&path, text.as_bytes(), false)?;
+    let path = real_path(&path)?;
+    crate::paths::write_atomically_as(&path, text.as_bytes(), kept_mode(&path)?)?;
     let mut report = format!(
         "wrote the {shell} completion script to {}\n",
         path.display()
     );
     if let Some((rc, line)) = startup {
-        let existing = std::fs::read_to_string(&rc).unwrap_or_default();
-        if existing.lines().any(|l| l.trim() == line) {
-            report.push_str(&format!("{} already loads it\n", rc.display()));
-        } else {
-            let separator = if existing.is_empty() || existing.ends_with('\n') {
-                ""
-            } else {
-                "\n"
-            };
-            let updated = format!("{existing}{separator}# epilot completion\n{line}\n");
-            crate::paths::write_atomically(&rc, updated.as_bytes(), false)?;
-            report.push_str(&format!("added to {}: {line}\n", rc.display()));
-        }
+        report.push_str(&add_line(&rc, &line)?);
     }
     report.push_str("open a new shell (or source the file) to use it\n");
     Ok(report)
+}
+
+/// Adds `line` to the start-up file `rc` unless it is there already. The file is edited where
+/// it really lives (dotfile managers link `~/.zshrc` into a repository) and keeps its mode (a
+/// 0600 file stays private); its other bytes are kept as they are, UTF-8 or not.
+fn add_line(rc: &Path, line: &str) -> Result<String> {
+    let real = real_path(rc)?;
+    let existing = match std::fs::read(&real) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(Error::usage(format!("cannot read {}: {e}", real.display()))
+                .with_help(format!("add this line to it yourself: {line}")))
+        }
+    };
+    if String::from_utf8_lossy(&existing)
+        .lines()
+        .any(|l| l.trim() == line)
+    {
+        return Ok(format!("{} already loads it\n", rc.display()));
+    }
+    let mut updated = existing;
+    if !updated.is_empty() && !updated.ends_with(b"\n") {
+        updated.push(b'\n');
+    }
+    updated.extend_from_slice(format!("# epilot completion\n{line}\n").as_bytes());
+    crate::paths::write_atomically_as(&real, &updated, kept_mode(&real)?)?;
+    Ok(format!("added to {}: {line}\n", rc.display()))
+}
+
+/// The file a link at `path` leads to (so writing replaces the target, not the link); `path`
+/// itself when it is no link or does not exist yet.
+fn real_path(path: &Path) -> Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
+            Error::usage(format!("cannot follow the link {}: {e}", path.display()))
+                .with_help("make sure the file it points to exists, then try again")
+        }),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// The permissions of the file about to be replaced, so the new one has the same.
+fn kept_mode(path: &Path) -> Result<crate::paths::Mode> {
+    match std::fs::metadata(path) {
+        #[cfg(unix)]
+        Ok(meta) => {
+            use std::os::unix::fs::PermissionsExt;
+            Ok(crate::paths::Mode::Exactly(meta.permissions().mode()))
+        }
+        #[cfg(not(unix))]
+        Ok(_) => Ok(crate::paths::Mode::Default),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::paths::Mode::Default),
+        Err(e) => Err(Error::usage(format!("cannot read {}: {e}", path.display()))),
+    }
 }
 
 #[cfg(test)]
