@@ -6,6 +6,7 @@ mod catalog;
 mod corpus;
 mod definition;
 mod errors;
+mod files;
 mod fuzz_regressions;
 mod help;
 mod interactive;

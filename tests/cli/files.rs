@@ -1,0 +1,422 @@
+//! Files epilot reads and writes on the user's behalf: names that become paths stay inside
+//! epilot's folders, override files take effect only once allowed (like direnv's `.envrc`),
+//! and `completion --install` edits the start-up file where it really lives, keeping its mode.
+
+use std::path::Path;
+
+use crate::server::{Reply, Server};
+use crate::util::{fixture, stderr_of, stdout_of, Sandbox};
+
+const NOT_ALLOWED: &str = "note: ./.epilot/overrides/user.yaml is not allowed; run `epilot definitions allow user` to use it\n";
+const IN_FORCE: &str = "note: using the override ./.epilot/overrides/user.yaml\n";
+
+fn override_spec(server: &str, operation: &str) -> String {
+    format!(
+        "openapi: 3.0.0\ninfo: {{title: Overridden users}}\nservers: [{{url: '{server}'}}]\npaths:\n  /only:\n    get: {{operationId: {operation}, responses: {{'200': {{description: ok}}}}}}\n"
+    )
+}
+
+fn run(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+    sandbox.epilot().args(args).output().unwrap()
+}
+
+fn assert_bad_name(output: &std::process::Output, name: &str) {
+    let stderr = stderr_of(output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`{name}` is not a valid")) && stderr.contains("1 to 64 letters"),
+        "{stderr}"
+    );
+}
+
+// ---- names ----
+
+#[test]
+fn definitions_remove_cannot_delete_files_outside_the_cache() {
+    let sandbox = Sandbox::new();
+    let spec = sandbox.write("x/important.spec", "keep me");
+    let meta = sandbox.write("x/important.meta.json", "keep me too");
+    let output = run(&sandbox, &["definitions", "remove", "../../../x/important"]);
+    assert_bad_name(&output, "../../../x/important");
+    assert_eq!(std::fs::read_to_string(spec).unwrap(), "keep me");
+    assert_eq!(std::fs::read_to_string(meta).unwrap(), "keep me too");
+}
+
+#[test]
+fn an_api_name_cannot_read_a_document_outside_the_cache() {
+    let sandbox = Sandbox::new();
+    // Where `<cache>/definitions/../../x.spec` leads.
+    sandbox.write(
+        "cache/x.spec",
+        &override_spec("http://127.0.0.1:9", "outsideOperation"),
+    );
+    for args in [
+        &["../../x"][..],
+        &["../../x", "outsideOperation"],
+        &["docs", "../../x"],
+    ] {
+        let output = run(&sandbox, args);
+        assert_bad_name(&output, "../../x");
+        assert!(stdout_of(&output).is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn every_name_that_becomes_a_path_follows_one_rule() {
+    let server = Server::start(|_| Reply::raw(200, "text/plain", b"openapi: 3.0.0"));
+    let sandbox = Sandbox::new();
+    let spec = fixture("petstore-3.0.json");
+    let long = "a".repeat(65);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["definitions", "add", "../x", &spec], "../x"),
+        (vec!["definitions", "add", ".hidden", &spec], ".hidden"),
+        (vec!["definitions", "add", &long, &spec], &long),
+        (vec!["definitions", "pull", "entity", "../x"], "../x"),
+        (vec!["definitions", "allow", "a..b"], "a..b"),
+        (vec!["definitions", "revoke", ".hidden"], ".hidden"),
+        (vec!["profile", "create", "../x"], "../x"),
+        (vec!["profile", "create", "a..b"], "a..b"),
+        (vec!["a\tb"], "a\\tb"),
+        (vec!["x/y", "--definition", &spec], "x/y"),
+    ];
+    for (args, shown) in cases {
+        let output = sandbox
+            .epilot()
+            .args(&args)
+            .env("EPILOT_CATALOG_URL", &server.url)
+            .output()
+            .unwrap();
+        assert_bad_name(&output, shown);
+    }
+    assert!(server.requests().is_empty(), "nothing was downloaded");
+    assert!(
+        !sandbox.path().join("config").exists(),
+        "nothing was written"
+    );
+    assert!(
+        !sandbox.path().join("cache").exists(),
+        "nothing was written"
+    );
+}
+
+// ---- overrides need allowing ----
+
+#[test]
+fn an_override_is_ignored_until_allowed_then_used_with_a_note_on_every_call() {
+    let server = Server::start(|_| Reply::json(200, r#"{"ok":true}"#));
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        ".epilot/overrides/user.yaml",
+        &override_spec(&server.url, "onlyOne"),
+    );
+
+    let ignored = run(&sandbox, &["user"]);
+    assert!(ignored.status.success());
+    assert_eq!(stderr_of(&ignored), NOT_ALLOWED);
+    assert!(stdout_of(&ignored).contains("getUserV2"), "the bundled API");
+    let refused = run(&sandbox, &["user", "onlyOne"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr_of(&refused).starts_with(NOT_ALLOWED));
+    assert!(server.requests().is_empty());
+
+    let allowed = run(&sandbox, &["definitions", "allow", "user"]);
+    assert!(allowed.status.success(), "{}", stderr_of(&allowed));
+    assert!(
+        stdout_of(&allowed).starts_with("allowed ./.epilot/overrides/user.yaml (sha256 "),
+        "{}",
+        stdout_of(&allowed)
+    );
+    for _ in 0..2 {
+        let output = run(&sandbox, &["user", "onlyOne"]);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert_eq!(stderr_of(&output), IN_FORCE);
+        assert_eq!(stdout_of(&output), "{\n  \"ok\": true\n}\n");
+    }
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.requests()[0].url, "/only");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let record = sandbox.path().join("config/epilot/allowed-overrides.json");
+        let mode = std::fs::metadata(&record).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_changed_override_needs_allowing_again() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.write(
+        ".epilot/overrides/user.yaml",
+        &override_spec("http://127.0.0.1:9", "first"),
+    );
+    assert!(run(&sandbox, &["definitions", "allow", "user"])
+        .status
+        .success());
+    assert!(stdout_of(&run(&sandbox, &["user"])).contains("first"));
+
+    std::fs::write(&path, override_spec("http://127.0.0.1:9", "second")).unwrap();
+    let changed = run(&sandbox, &["user"]);
+    assert_eq!(
+        stderr_of(&changed),
+        "note: ./.epilot/overrides/user.yaml changed since it was allowed; run `epilot definitions allow user` to use it\n"
+    );
+    let listing = stdout_of(&changed);
+    assert!(listing.contains("getUserV2") && !listing.contains("second"));
+
+    assert!(run(&sandbox, &["definitions", "allow", "user"])
+        .status
+        .success());
+    let again = run(&sandbox, &["user"]);
+    assert_eq!(stderr_of(&again), IN_FORCE);
+    assert!(stdout_of(&again).contains("second"));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_override_that_is_a_link_is_judged_by_the_content_it_leads_to() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.write(
+        "elsewhere/a.yaml",
+        &override_spec("http://127.0.0.1:9", "viaLinkA"),
+    );
+    let second = sandbox.write(
+        "elsewhere/b.yaml",
+        &override_spec("http://127.0.0.1:9", "viaLinkB"),
+    );
+    std::fs::create_dir_all(sandbox.path().join(".epilot/overrides")).unwrap();
+    let link = sandbox.path().join(".epilot/overrides/user.yaml");
+    std::os::unix::fs::symlink(&first, &link).unwrap();
+    assert_eq!(stderr_of(&run(&sandbox, &["user"])), NOT_ALLOWED);
+    assert!(run(&sandbox, &["definitions", "allow", "user"])
+        .status
+        .success());
+    let used = run(&sandbox, &["user"]);
+    assert_eq!(stderr_of(&used), IN_FORCE);
+    assert!(stdout_of(&used).contains("viaLinkA"));
+
+    // Pointing the link at other content takes the allowance away.
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&second, &link).unwrap();
+    let relinked = run(&sandbox, &["user"]);
+    assert!(stderr_of(&relinked).contains("changed since it was allowed"));
+    assert!(!stdout_of(&relinked).contains("viaLinkB"));
+}
+
+#[test]
+fn an_override_that_is_a_folder_is_no_override() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.path().join(".epilot/overrides/user.yaml")).unwrap();
+    let output = run(&sandbox, &["user"]);
+    assert!(output.status.success());
+    assert_eq!(stderr_of(&output), "");
+    assert!(stdout_of(&output).contains("getUserV2"));
+    let allow = run(&sandbox, &["definitions", "allow", "user"]);
+    assert_eq!(allow.status.code(), Some(2));
+    assert!(stderr_of(&allow).contains("there is no override for `user`"));
+}
+
+#[test]
+fn an_allowance_belongs_to_one_folder() {
+    let sandbox = Sandbox::new();
+    let spec = override_spec("http://127.0.0.1:9", "fromA");
+    sandbox.write("a/.epilot/overrides/user.yaml", &spec);
+    sandbox.write("b/.epilot/overrides/user.yaml", &spec);
+    let in_dir = |dir: &str, args: &[&str]| {
+        sandbox
+            .epilot()
+            .current_dir(sandbox.path().join(dir))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(in_dir("a", &["definitions", "allow"]).status.success());
+    assert_eq!(stderr_of(&in_dir("a", &["user"])), IN_FORCE);
+    let other = in_dir("b", &["user"]);
+    assert_eq!(
+        stderr_of(&other),
+        NOT_ALLOWED,
+        "same content, another folder"
+    );
+    assert!(!stdout_of(&other).contains("fromA"));
+}
+
+#[test]
+fn allow_takes_a_file_lists_and_revokes() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        ".epilot/overrides/user.yaml",
+        &override_spec("http://127.0.0.1:9", "onlyOne"),
+    );
+    let allow = run(
+        &sandbox,
+        &["definitions", "allow", "./.epilot/overrides/user.yaml"],
+    );
+    assert!(allow.status.success(), "{}", stderr_of(&allow));
+    let list = stdout_of(&run(&sandbox, &["definitions", "allow", "--list"]));
+    let real = std::fs::canonicalize(sandbox.path()).unwrap();
+    assert!(
+        list.starts_with(&format!(
+            "{}  sha256 ",
+            real.join(".epilot/overrides/user.yaml").display()
+        )),
+        "{list}"
+    );
+    let revoke = run(&sandbox, &["definitions", "revoke", "user"]);
+    assert_eq!(
+        stdout_of(&revoke),
+        "revoked ./.epilot/overrides/user.yaml\n"
+    );
+    assert_eq!(stderr_of(&run(&sandbox, &["user"])), NOT_ALLOWED);
+    assert_eq!(
+        stdout_of(&run(&sandbox, &["definitions", "allow", "--list"])),
+        "no override is allowed\n"
+    );
+    let listing = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    assert!(listing.ends_with(NOT_ALLOWED), "{listing}");
+
+    let not_an_override = sandbox.write("spec\u{1b}[2J.yaml", "openapi: 3.0.0\n");
+    let refused = sandbox
+        .epilot()
+        .args(["definitions", "allow"])
+        .arg(&not_an_override)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = stderr_of(&refused);
+    assert!(
+        stderr.contains("is not an override file") && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn allow_refuses_a_document_it_cannot_read() {
+    let sandbox = Sandbox::new();
+    sandbox.write(".epilot/overrides/user.yaml", "not: openapi\n");
+    let output = run(&sandbox, &["definitions", "allow", "user"]);
+    assert_eq!(output.status.code(), Some(4));
+    assert!(stderr_of(&output).contains("./.epilot/overrides/user.yaml was not allowed"));
+    assert!(!sandbox
+        .path()
+        .join("config/epilot/allowed-overrides.json")
+        .exists());
+}
+
+#[test]
+fn an_unknown_api_with_an_override_says_how_to_allow_it() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        ".epilot/overrides/mine.yml",
+        &override_spec("http://127.0.0.1:9", "mineOp"),
+    );
+    let output = run(&sandbox, &["mine"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("unknown API `mine`")
+            && stderr.contains(
+                "note: ./.epilot/overrides/mine.yml is not allowed; run `epilot definitions allow mine` to use it"
+            ),
+        "{stderr}"
+    );
+    assert!(run(&sandbox, &["definitions", "allow", "mine"])
+        .status
+        .success());
+    let used = run(&sandbox, &["mine"]);
+    assert!(stdout_of(&used).contains("mineOp"), "{}", stderr_of(&used));
+}
+
+// ---- completion --install ----
+
+fn install(sandbox: &Sandbox, shell: &str) -> std::process::Output {
+    let output = run(sandbox, &["completion", shell, "--install"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    output
+}
+
+const ZSH_LINE: &str = "fpath=(~/.zfunc $fpath); autoload -Uz compinit && compinit";
+
+#[cfg(unix)]
+#[test]
+fn completion_install_edits_a_linked_zshrc_where_it_lives() {
+    let sandbox = Sandbox::new();
+    let real = sandbox.write("dotfiles/zshrc", "export A=1");
+    let link = sandbox.path().join(".zshrc");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    install(&sandbox, "zsh");
+    let second = install(&sandbox, "zsh");
+    assert!(stdout_of(&second).contains("already loads it"));
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(std::fs::read_link(&link).unwrap(), real);
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        format!("export A=1\n# epilot completion\n{ZSH_LINE}\n")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn completion_install_keeps_the_mode_and_bytes_of_the_startup_file() {
+    use std::os::unix::fs::PermissionsExt;
+    for mode in [0o600, 0o640] {
+        let sandbox = Sandbox::new();
+        let rc = sandbox.path().join(".zshrc");
+        std::fs::write(&rc, b"alias x=\xff\n").unwrap();
+        std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(mode)).unwrap();
+        install(&sandbox, "zsh");
+        install(&sandbox, "zsh");
+        let kept = std::fs::metadata(&rc).unwrap().permissions().mode() & 0o777;
+        assert_eq!(kept, mode);
+        let mut expected = b"alias x=\xff\n".to_vec();
+        expected.extend_from_slice(format!("# epilot completion\n{ZSH_LINE}\n").as_bytes());
+        assert_eq!(
+            std::fs::read(&rc).unwrap(),
+            expected,
+            "one line, bytes kept"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn completion_install_writes_through_a_linked_script_and_profile() {
+    let sandbox = Sandbox::new();
+    let real_profile = sandbox.write("dotfiles/profile.ps1", "Set-Alias g git\n");
+    let profile = sandbox
+        .path()
+        .join("config/powershell/Microsoft.PowerShell_profile.ps1");
+    std::fs::create_dir_all(profile.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&real_profile, &profile).unwrap();
+    install(&sandbox, "powershell");
+    install(&sandbox, "pwsh");
+    assert!(std::fs::symlink_metadata(&profile).unwrap().is_symlink());
+    let text = std::fs::read_to_string(&real_profile).unwrap();
+    assert!(
+        text.starts_with("Set-Alias g git\n# epilot completion\n. '"),
+        "{text}"
+    );
+    assert_eq!(text.matches("epilot-completion.ps1").count(), 1, "{text}");
+    assert!(Path::new(
+        &sandbox
+            .path()
+            .join("config/powershell/epilot-completion.ps1")
+    )
+    .is_file());
+}
+
+#[test]
+fn completion_offers_the_overrides_here_to_allow() {
+    let sandbox = Sandbox::new();
+    sandbox.write(".epilot/overrides/user.yaml", "x");
+    sandbox.write(".epilot/overrides/entity.json", "x");
+    sandbox.write(".epilot/overrides/notes.txt", "x");
+    let output = run(
+        &sandbox,
+        &["__complete", "--line", "epilot definitions allow "],
+    );
+    assert_eq!(stdout_of(&output), "entity\nuser\n");
+    let output = run(&sandbox, &["__complete", "--line", "epilot definitions re"]);
+    assert_eq!(stdout_of(&output), "remove\nrevoke\n");
+}
