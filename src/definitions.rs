@@ -257,7 +257,12 @@ fn overrides_named(target: Option<&str>) -> Result<Vec<(String, Found)>> {
         return Ok(all);
     };
     let path = Path::new(target);
-    if target.contains(['/', '\\']) || path.is_file() {
+    let names_a_file = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| overrides::EXTENSIONS.contains(&e))
+        && path.is_file();
+    if target.contains(['/', '\\']) || names_a_file {
         let api = overrides::api_of(path).ok_or_else(|| {
             Error::usage(format!(
                 "{} is not an override file",

@@ -263,6 +263,7 @@ fn allow_takes_a_file_lists_and_revokes() {
         )),
         "{list}"
     );
+    sandbox.write("user", "a stray file named like the API");
     let revoke = run(&sandbox, &["definitions", "revoke", "user"]);
     assert_eq!(
         stdout_of(&revoke),
