@@ -4,6 +4,7 @@
 pub mod curl;
 pub mod multipart;
 pub mod style;
+pub mod url;
 
 use serde_json::Value;
 
