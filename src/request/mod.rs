@@ -52,9 +52,10 @@ pub struct Token {
 /// against the URL the definition came from).
 pub fn base_url(servers: &[Server], server_flag: Option<&str>, origin: &Origin) -> Result<Url> {
     if let Some(server) = server_flag {
-        return Url::parse(server).map_err(|reason| {
+        return Url::parse_server(server).map_err(|reason| {
             Error::usage(format!(
-                "--server `{server}` is not an http(s) URL: {reason}"
+                "--server `{}` is not a usable http(s) URL: {reason}",
+                url::redacted(server)
             ))
             .with_help("write it with its scheme, e.g. --server https://user.sls.epilot.io")
         });
@@ -66,7 +67,7 @@ pub fn base_url(servers: &[Server], server_flag: Option<&str>, origin: &Origin) 
         ))
         .with_help("pass the base URL with --server https://..."));
     };
-    let absolute = match (Url::parse(&server.url), origin) {
+    let absolute = match (Url::parse_server(&server.url), origin) {
         (Ok(url), _) => return Ok(url),
         (Err(reason), _) if url::has_scheme(&server.url) => Err(reason),
         (Err(_), Origin::Url(document)) => {
@@ -82,11 +83,11 @@ pub fn base_url(servers: &[Server], server_flag: Option<&str>, origin: &Origin) 
         }
     };
     absolute
-        .and_then(|text| Url::parse(&text))
+        .and_then(|text| Url::parse_server(&text))
         .map_err(|reason| {
             Error::spec(format!(
                 "the server `{}` in {} is not a usable URL: {reason}",
-                server.url,
+                url::redacted(&server.url),
                 origin.describe()
             ))
             .with_help(
@@ -433,6 +434,17 @@ mod tests {
             .unwrap()
             .contains("--server"));
         assert!(base_url(&servers, Some("localhost"), &Origin::File("a".into())).is_err());
+        let with_password = vec![Server {
+            url: "https://ada:pw@h.io/api".into(),
+            description: None,
+        }];
+        let error = base_url(&with_password, None, &Origin::File("a".into())).unwrap_err();
+        assert_eq!(error.kind, crate::error::ErrorKind::Spec);
+        assert!(
+            error.message.contains("`https://***@h.io/api`") && !error.message.contains("pw"),
+            "{}",
+            error.message
+        );
     }
 
     fn with_path(template: &str) -> Operation {

@@ -121,6 +121,20 @@ impl Url {
         })
     }
 
+    /// A server's URL: as [`Url::parse`], and without a user name or password (`user:pw@`).
+    /// The transport never sends them, so they could only end up printed (`--dry-run`, `-v`).
+    pub fn parse_server(text: &str) -> Result<Url, String> {
+        let url = Url::parse(text)?;
+        if url.prefix.contains('@') {
+            return Err(
+                "it carries a user name or password before `@`, which is never sent; \
+                 pass credentials with -H 'Authorization: ...' instead"
+                    .into(),
+            );
+        }
+        Ok(url)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -170,6 +184,18 @@ impl Url {
 impl fmt::Display for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// `text` with whatever sits before an `@` in its authority masked, for messages.
+pub fn redacted(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| i + start);
+    match text[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
+        None => text.to_string(),
     }
 }
 
@@ -310,6 +336,19 @@ mod tests {
                 .join("/x", &[]),
             "http://u:p@h.example:81/x"
         );
+    }
+
+    #[test]
+    fn a_server_with_a_password_is_refused_and_never_shown() {
+        let error = Url::parse_server("https://ada:pw@h.example/v1").unwrap_err();
+        assert!(error.contains("user name or password"), "{error}");
+        assert!(Url::parse_server("https://h.example/v1?user=a@b").is_ok());
+        assert_eq!(
+            redacted("https://ada:pw@h.example/v1@x"),
+            "https://***@h.example/v1@x"
+        );
+        assert_eq!(redacted("h.example/a@b"), "h.example/a@b");
+        assert_eq!(redacted("https://h.example"), "https://h.example");
     }
 
     #[test]

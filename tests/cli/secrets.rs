@@ -404,3 +404,21 @@ fn issue_16_a_servers_query_is_kept_before_the_operations_own() {
     );
     assert_eq!(api.single().url, "/v1/pets?code=abc&limit=5");
 }
+
+#[test]
+fn a_server_with_a_password_in_it_is_refused_without_showing_it() {
+    let sandbox = Sandbox::new();
+    let api = Server::json(200, "{}");
+    let with_password = api.url.replace("http://", "http://ada:pw-SECRET@");
+    for args in [
+        vec!["user", "getMeV2", "--dry-run", "-s", &with_password],
+        vec!["profile", "create", "p", "--server", &with_password],
+    ] {
+        let output = command(&sandbox).args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("user name or password"), "{stderr}");
+        assert!(!stderr.contains("pw-SECRET") && stdout_of(&output).is_empty());
+    }
+    api.assert_untouched();
+}
