@@ -185,6 +185,12 @@ fn build_from_template(data: &[u8]) -> Option<bool> {
                 "a template that starts with `/` cannot leave the server: {template:?} {}",
                 error.message
             );
+            // Values are encoded, so a refusal is always the template's doing.
+            let plain = template.starts_with('/')
+                && template
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/{}%".contains(&b));
+            assert!(!plain, "{template:?} with {pairs:?}: {}", error.message);
             Some(false)
         }
     }
