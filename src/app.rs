@@ -377,34 +377,43 @@ fn call(
         &op.servers
     };
     let base_url = request::base_url(servers, server.as_deref(), &loaded.origin)?;
-
-    let chosen: Vec<&str> = [profile_server.as_deref(), options.server.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    // Who may receive a secret is decided on the URL that is sent, not on the base URL.
+    let url = request::url_for(op, &values, &base_url)?;
+    let chosen = chosen_origins(profile_server.as_deref(), options.server.as_deref());
+    let mut withheld = Vec::new();
+    let to = auth::Destination {
+        url: &url,
+        chosen: &chosen,
+        insecure_http: options.insecure_http,
+    };
     let token = token_for(
         op,
         options,
         env,
         prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter),
         profile.map(|(name, _)| name),
-        &base_url,
-        &chosen,
+        &to,
+        &mut withheld,
     )?;
-    let mut headers = profile
-        .map(|(_, p)| p.request_headers())
-        .unwrap_or_default();
+    let mut headers = profile_headers(profile, url.origin(), &chosen, &mut withheld);
+    if !withheld.is_empty() {
+        let note = auth::withheld_note(&withheld, url.origin(), &base_url);
+        let _ = writeln!(env.stderr, "{note}");
+    }
     headers.extend(options.headers.iter().cloned());
     let prepared = request::build(request::Plan {
         op,
         values: &values,
         body,
-        base_url: &base_url,
+        url: &url,
         token: token.as_ref(),
         headers: &headers,
     })?;
 
-    if op.auth == spec::Auth::Bearer && prepared.header("authorization").is_none() && !options.mock
+    if op.auth == spec::Auth::Bearer
+        && prepared.header("authorization").is_none()
+        && !options.mock
+        && withheld.is_empty()
     {
         let _ = writeln!(
             env.stderr,
@@ -451,16 +460,50 @@ fn call(
     present(loaded, op, &mut response, options, env)
 }
 
+/// The servers the user chose for secrets not typed on this line: the selected profile's
+/// server and a `--server` on this command line (never the document's).
+fn chosen_origins(
+    profile_server: Option<&str>,
+    server_flag: Option<&str>,
+) -> Vec<request::url::Origin> {
+    [profile_server, server_flag]
+        .into_iter()
+        .flatten()
+        .filter_map(|server| request::Url::parse(server).ok())
+        .map(|url| url.origin().clone())
+        .collect()
+}
+
+/// The selected profile's organisation and headers, for a destination that may receive them;
+/// otherwise named in `withheld`.
+fn profile_headers(
+    profile: Option<(&str, &crate::profiles::Profile)>,
+    origin: &request::url::Origin,
+    chosen: &[request::url::Origin],
+    withheld: &mut Vec<String>,
+) -> Vec<String> {
+    let Some((name, profile)) = profile else {
+        return Vec::new();
+    };
+    let headers = profile.request_headers();
+    if headers.is_empty() || auth::may_receive_ambient(origin, chosen) {
+        return headers;
+    }
+    withheld.push(profile.describe_headers(name));
+    Vec::new()
+}
+
 /// The token this request carries, if any: resolved by precedence (with a masked prompt as the
-/// last resort on a terminal), refused when expired, withheld from hosts the user did not choose.
+/// last resort on a terminal), refused when expired, withheld (and named in `withheld`) from an
+/// origin the user did not choose.
 fn token_for(
     op: &spec::Operation,
     options: &Options,
     env: &mut Env<'_>,
     prompter: Option<&mut dyn prompt::Prompter>,
     profile: Option<&str>,
-    base_url: &str,
-    chosen: &[&str],
+    to: &auth::Destination<'_>,
+    withheld: &mut Vec<String>,
 ) -> Result<Option<request::Token>> {
     let store_choice =
         credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
@@ -497,10 +540,10 @@ fn token_for(
         return Ok(None);
     }
     auth::check_not_expired(&token, &source)?;
-    match auth::destination(base_url, &source, chosen, options.insecure_http)? {
+    match auth::destination(to, &source)? {
         auth::Decision::Send => Ok(Some(token)),
-        auth::Decision::Withhold(note) => {
-            let _ = writeln!(env.stderr, "{note}");
+        auth::Decision::Withhold(what) => {
+            withheld.push(what);
             Ok(None)
         }
     }

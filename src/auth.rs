@@ -1,14 +1,17 @@
 //! Which token a request carries, and where it may go. Precedence: `--token` >
-//! `EPILOT_TOKEN` > the selected profile's stored token > the default stored token. A stored
-//! token only travels to hosts the user chose (the epilot hosts, the profile's server, a
-//! `--server` typed on this command line); no token travels over plain http to another
-//! machine unless `--insecure-http`; an expired token is not sent at all.
+//! `EPILOT_TOKEN` > the selected profile's stored token > the default stored token. Where it
+//! may go is decided on the origin (scheme, host, port) of the URL actually sent: a token not
+//! typed on this command line only travels to origins the user chose (the epilot hosts, the
+//! profile's server, a `--server` typed on this line), and the same rule covers a profile's
+//! headers; no token travels over plain http to another machine unless `--insecure-http`; an
+//! expired token is not sent at all.
 
 use base64::Engine as _;
 use serde_json::Value;
 
 use crate::credentials::{self, Store};
 use crate::error::{Error, Result};
+use crate::request::url::{Origin, Scheme, Url};
 use crate::request::Token;
 use crate::secret::Secret;
 
@@ -33,8 +36,12 @@ impl Source {
         }
     }
 
-    pub fn is_stored(&self) -> bool {
-        matches!(self, Source::Profile(_) | Source::Default)
+    /// Not given for this request: read from the environment or the credential store.
+    pub fn is_ambient(&self) -> bool {
+        matches!(
+            self,
+            Source::Environment | Source::Profile(_) | Source::Default
+        )
     }
 }
 
@@ -123,69 +130,65 @@ pub fn check_not_expired(token: &Token, source: &Source) -> Result<()> {
     }
 }
 
-/// What to do with the token for a request to `url`.
+/// What to do with a token for a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     Send,
-    /// Keep it back, and say why.
+    /// Keep it back; the text names what was kept (for one note about everything withheld).
     Withhold(String),
 }
 
-fn scheme_and_host(url: &str) -> (String, String) {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let host = if authority.starts_with('[') {
-        authority
-            .split(']')
-            .next()
-            .map(|h| format!("{h}]"))
-            .unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or("").to_string()
-    };
-    (scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
+/// Whether secrets the user did not give on this command line (stored tokens, `EPILOT_TOKEN`,
+/// a profile's organisation and headers) may go to `origin`: an epilot host, or a server the
+/// user chose (`chosen`: the selected profile's server, a `--server` typed on this line).
+/// A document, an override file or a path template choose nothing.
+pub fn may_receive_ambient(origin: &Origin, chosen: &[Origin]) -> bool {
+    origin.is_epilot() || chosen.contains(origin)
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "[::1]" || host.starts_with("127.")
+/// Where a request goes, and what the user chose on this command line.
+pub struct Destination<'a> {
+    /// The URL actually sent.
+    pub url: &'a Url,
+    /// The selected profile's server and a `--server` on this command line.
+    pub chosen: &'a [Origin],
+    pub insecure_http: bool,
 }
 
-fn is_epilot_host(host: &str) -> bool {
-    ["epilot.io", "epilot.cloud"]
-        .iter()
-        .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
-}
-
-/// Whether a token from `source` may go to `url`. `chosen` are servers the user named: the
-/// profile's server and a `--server` on this command line.
-pub fn destination(
-    url: &str,
-    source: &Source,
-    chosen: &[&str],
-    insecure_http: bool,
-) -> Result<Decision> {
-    let (scheme, host) = scheme_and_host(url);
-    if scheme == "http" && !is_loopback(&host) && !insecure_http {
+/// Whether a token from `source` may go to `to`. What was typed on this command line goes to
+/// the request's own origin; an ambient token only where [`may_receive_ambient`] allows; no
+/// token over plain http to another machine unless `--insecure-http`.
+pub fn destination(to: &Destination<'_>, source: &Source) -> Result<Decision> {
+    let origin = to.url.origin();
+    if source.is_ambient() && !may_receive_ambient(origin, to.chosen) {
+        return Ok(Decision::Withhold(source.describe()));
+    }
+    if origin.scheme == Scheme::Http && !origin.is_loopback() && !to.insecure_http {
         return Err(Error::usage(format!(
-            "refusing to send {} over plain http to {host}: anyone on the way could read it",
-            source.describe()
+            "refusing to send {} over plain http to {}: anyone on the way could read it",
+            source.describe(),
+            origin.host_and_port()
         ))
         .with_help("use an https:// server, or pass --insecure-http if you really mean it"));
     }
-    if !source.is_stored()
-        || is_epilot_host(&host)
-        || chosen
-            .iter()
-            .any(|server| scheme_and_host(server).1 == host)
-    {
-        return Ok(Decision::Send);
-    }
-    Ok(Decision::Withhold(format!(
-        "note: {} was not sent to {host}, which is not an epilot host nor a server you chose; \
-         pass --token, --server, or use a profile for that server",
-        source.describe()
-    )))
+    Ok(Decision::Send)
+}
+
+/// One line about every secret kept back from `origin`, and how to send them on purpose.
+pub fn withheld_note(withheld: &[String], origin: &Origin, base: &Url) -> String {
+    let (verb, pronoun) = if withheld.len() == 1 {
+        ("was", "it")
+    } else {
+        ("were", "them")
+    };
+    format!(
+        "note: {} {verb} not sent to {} ({}), which is not an epilot host, the profile's server \
+         nor a --server on this command line; to send {pronoun} there on purpose, pass \
+         --server {base} (or give the token with --token and headers with -H)",
+        withheld.join(", "),
+        origin.host_and_port(),
+        origin.scheme.as_str(),
+    )
 }
 
 #[cfg(test)]
@@ -284,49 +287,76 @@ mod tests {
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
     }
 
+    fn decide(url: &str, source: &Source, chosen: &[&str], insecure: bool) -> Result<Decision> {
+        let chosen: Vec<Origin> = chosen
+            .iter()
+            .map(|c| Url::parse(c).unwrap().origin().clone())
+            .collect();
+        let url = Url::parse(url).unwrap();
+        let to = Destination {
+            url: &url,
+            chosen: &chosen,
+            insecure_http: insecure,
+        };
+        destination(&to, source)
+    }
+
     #[test]
-    fn stored_tokens_go_only_where_the_user_chose() {
-        let stored = Source::Default;
-        assert_eq!(
-            destination("https://user.sls.epilot.io/v2", &stored, &[], false).unwrap(),
-            Decision::Send
-        );
-        assert_eq!(
-            destination("https://portal.epilot.cloud/x", &stored, &[], false).unwrap(),
-            Decision::Send
-        );
-        assert!(matches!(
-            destination("https://evil.example/x", &stored, &[], false).unwrap(),
-            Decision::Withhold(_)
-        ));
-        assert!(matches!(
-            destination("https://epilot.io.evil.example/", &stored, &[], false).unwrap(),
-            Decision::Withhold(_)
-        ));
-        assert_eq!(
-            destination(
+    fn ambient_tokens_go_only_where_the_user_chose() {
+        for ambient in [
+            Source::Default,
+            Source::Profile("p".into()),
+            Source::Environment,
+        ] {
+            let send = |url: &str, chosen: &[&str]| {
+                decide(url, &ambient, chosen, false).unwrap() == Decision::Send
+            };
+            assert!(send("https://user.sls.epilot.io/v2", &[]));
+            assert!(send("https://portal.epilot.cloud/x", &[]));
+            assert!(!send("https://evil.example/x", &[]));
+            assert!(!send("https://epilot.io.evil.example/", &[]));
+            assert!(send(
                 "https://my.example:8443/x",
-                &stored,
-                &["https://my.example:8443"],
-                false
-            )
-            .unwrap(),
+                &["https://my.example:8443"]
+            ));
+            assert!(
+                !send("https://my.example:9443/x", &["https://my.example:8443"]),
+                "another port is another origin"
+            );
+            assert!(
+                !send("http://127.0.0.1:9/x", &["http://127.0.0.1:8/"]),
+                "another port on this machine too"
+            );
+            assert!(send("http://127.0.0.1:9/x", &["http://127.0.0.1:9/api"]));
+        }
+        assert_eq!(
+            decide("https://evil.example/x", &Source::Default, &[], false).unwrap(),
+            Decision::Withhold("the stored default token".into())
+        );
+    }
+
+    #[test]
+    fn typed_tokens_go_to_the_requests_own_origin_but_not_over_plain_http() {
+        assert_eq!(
+            decide("https://evil.example/x", &Source::Flag, &[], false).unwrap(),
             Decision::Send
         );
         assert_eq!(
-            destination("https://evil.example/x", &Source::Flag, &[], false).unwrap(),
+            decide("http://127.0.0.1:9/x", &Source::Flag, &[], false).unwrap(),
             Decision::Send
         );
         assert_eq!(
-            destination("http://127.0.0.1:9/x", &Source::Flag, &[], false).unwrap(),
+            decide("http://[::1]:9/x", &Source::Prompt, &[], false).unwrap(),
             Decision::Send
         );
         assert!(
-            destination("http://user.sls.epilot.io/x", &Source::Flag, &[], false).is_err(),
+            decide("http://user.sls.epilot.io/x", &Source::Flag, &[], false).is_err(),
             "plain http leaves the machine"
         );
+        let lookalike = decide("http://127.evil.example/x", &Source::Flag, &[], false);
+        assert!(lookalike.unwrap_err().message.contains("127.evil.example"));
         assert_eq!(
-            destination("http://user.sls.epilot.io/x", &Source::Flag, &[], true).unwrap(),
+            decide("http://user.sls.epilot.io/x", &Source::Flag, &[], true).unwrap(),
             Decision::Send
         );
     }

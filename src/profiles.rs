@@ -30,6 +30,17 @@ impl Profile {
         headers.extend(self.headers.iter().cloned());
         headers
     }
+
+    /// Names what [`Profile::request_headers`] sends, never the values: for a note saying they
+    /// were kept back.
+    pub fn describe_headers(&self, name: &str) -> String {
+        let headers = self.request_headers();
+        let names: Vec<&str> = headers
+            .iter()
+            .map(|h| h.split_once(':').map_or(h.as_str(), |(n, _)| n).trim())
+            .collect();
+        format!("the headers of profile `{name}` ({})", names.join(", "))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +145,10 @@ mod tests {
         assert_eq!(
             profile.request_headers(),
             ["x-epilot-org-id: 123", "X-A: 1"]
+        );
+        assert_eq!(
+            profile.describe_headers("dev"),
+            "the headers of profile `dev` (x-epilot-org-id, X-A)"
         );
     }
 }

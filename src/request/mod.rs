@@ -4,6 +4,9 @@
 pub mod curl;
 pub mod multipart;
 pub mod style;
+pub mod url;
+
+pub use url::Url;
 
 use serde_json::Value;
 
@@ -47,16 +50,15 @@ pub struct Token {
 
 /// The base URL: `--server`, else the operation's first server (relative ones resolved
 /// against the URL the definition came from).
-pub fn base_url(servers: &[Server], server_flag: Option<&str>, origin: &Origin) -> Result<String> {
+pub fn base_url(servers: &[Server], server_flag: Option<&str>, origin: &Origin) -> Result<Url> {
     if let Some(server) = server_flag {
-        if !crate::spec::source::is_url(server) {
-            return Err(
-                Error::usage(format!("--server `{server}` is not an http(s) URL")).with_help(
-                    "write it with its scheme, e.g. --server https://user.sls.epilot.io",
-                ),
-            );
-        }
-        return Ok(server.trim_end_matches('/').to_string());
+        return Url::parse_server(server).map_err(|reason| {
+            Error::usage(format!(
+                "--server `{}` is not a usable http(s) URL: {reason}",
+                url::redacted(server)
+            ))
+            .with_help("write it with its scheme, e.g. --server https://user.sls.epilot.io")
+        });
     }
     let Some(server) = servers.first() else {
         return Err(Error::usage(format!(
@@ -65,58 +67,43 @@ pub fn base_url(servers: &[Server], server_flag: Option<&str>, origin: &Origin) 
         ))
         .with_help("pass the base URL with --server https://..."));
     };
-    if crate::spec::source::is_url(&server.url) {
-        return Ok(server.url.trim_end_matches('/').to_string());
-    }
-    match origin {
-        Origin::Url(document_url) => Ok(join_relative(document_url, &server.url)),
-        _ => Err(Error::usage(format!(
-            "the server `{}` in {} is relative, so it needs a base",
-            server.url,
-            origin.describe()
-        ))
-        .with_help("pass the base URL with --server https://...")),
-    }
-}
-
-fn join_relative(document_url: &str, relative: &str) -> String {
-    let after_scheme = document_url.find("://").map_or(0, |i| i + 3);
-    let origin_end = document_url[after_scheme..]
-        .find('/')
-        .map_or(document_url.len(), |i| i + after_scheme);
-    let result = if relative.starts_with('/') {
-        format!("{}{relative}", &document_url[..origin_end])
-    } else {
-        let dir_end = document_url
-            .rfind('/')
-            .filter(|i| *i >= origin_end)
-            .unwrap_or(document_url.len());
-        format!(
-            "{}/{}",
-            &document_url[..dir_end],
-            relative.trim_start_matches("./")
-        )
+    let absolute = match (Url::parse_server(&server.url), origin) {
+        (Ok(url), _) => return Ok(url),
+        (Err(reason), _) if url::has_scheme(&server.url) => Err(reason),
+        (Err(_), Origin::Url(document)) => {
+            Url::parse(document).map(|document| document.resolve(&server.url))
+        }
+        (Err(_), _) => {
+            return Err(Error::usage(format!(
+                "the server `{}` in {} is relative, so it needs a base",
+                server.url,
+                origin.describe()
+            ))
+            .with_help("pass the base URL with --server https://..."))
+        }
     };
-    result.trim_end_matches('/').to_string()
+    absolute
+        .and_then(|text| Url::parse_server(&text))
+        .map_err(|reason| {
+            Error::spec(format!(
+                "the server `{}` in {} is not a usable URL: {reason}",
+                url::redacted(&server.url),
+                origin.describe()
+            ))
+            .with_help(
+                "fix the document's `servers`, or pass the base URL with --server https://...",
+            )
+        })
 }
 
-pub struct Plan<'a> {
-    pub op: &'a Operation,
-    pub values: &'a ParamValues,
-    pub body: Option<BodyInput>,
-    pub base_url: &'a str,
-    pub token: Option<&'a Token>,
-    /// `-H 'Key: Value'` as typed.
-    pub headers: &'a [String],
-}
-
-pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
-    let op = plan.op;
+/// The URL a request goes to: the base URL with the expanded path template and the query.
+/// Values are percent-encoded, but the template is the document's own text: one that would
+/// move the request to another scheme, host or port (`@host/x`, `.evil.example/x`, `:8080/x`)
+/// is an error in the document, decided on the URL as the transport will read it.
+pub fn url_for(op: &Operation, values: &ParamValues, base: &Url) -> Result<Url> {
     let mut path = op.entry.path.clone();
     let mut query: Vec<String> = Vec::new();
-    let mut headers: Vec<Header> = Vec::new();
-    let mut cookies: Vec<String> = Vec::new();
-    for (param, value) in op.params.iter().zip(plan.values) {
+    for (param, value) in op.params.iter().zip(values) {
         let Some(value) = value else { continue };
         let value = &encode_content_param(param.content_type.as_deref(), value);
         match param.location {
@@ -127,17 +114,55 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
                 );
             }
             Location::Query => query.extend(style::query_pairs(param, value)),
+            Location::Header | Location::Cookie => {}
+        }
+    }
+    let text = base.join(&path, &query);
+    let moved = |what: String| {
+        Error::spec(format!(
+            "the path `{}` of `{}` {what}",
+            op.entry.path, op.entry.name
+        ))
+        .with_help("a path must start with `/` and stay on the server; fix the document's `paths`")
+    };
+    let url =
+        Url::parse(&text).map_err(|reason| moved(format!("does not make a URL: {reason}")))?;
+    if url.origin() != base.origin() {
+        return Err(moved(format!(
+            "would send the request to {} instead of {}",
+            url.origin(),
+            base.origin()
+        )));
+    }
+    Ok(url)
+}
+
+pub struct Plan<'a> {
+    pub op: &'a Operation,
+    pub values: &'a ParamValues,
+    pub body: Option<BodyInput>,
+    /// From [`url_for`], so the secrets were decided on the URL that is sent.
+    pub url: &'a Url,
+    pub token: Option<&'a Token>,
+    /// `-H 'Key: Value'` as typed.
+    pub headers: &'a [String],
+}
+
+pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
+    let op = plan.op;
+    let mut headers: Vec<Header> = Vec::new();
+    let mut cookies: Vec<String> = Vec::new();
+    for (param, value) in op.params.iter().zip(plan.values) {
+        let Some(value) = value else { continue };
+        let value = &encode_content_param(param.content_type.as_deref(), value);
+        match param.location {
             Location::Header => headers.push(Header {
                 name: param.name.clone(),
                 value: Secret::from(style::header_value(param, value)),
             }),
             Location::Cookie => cookies.extend(style::cookie_pairs(param, value)),
+            Location::Path | Location::Query => {}
         }
-    }
-    let mut url = format!("{}{}", plan.base_url, path);
-    if !query.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&query.join("&"));
     }
     if !cookies.is_empty() {
         headers.push(Header {
@@ -221,7 +246,7 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
 
     Ok(PreparedRequest {
         method: op.entry.method,
-        url,
+        url: plan.url.to_string(),
         headers,
         body,
         form,
@@ -325,7 +350,7 @@ mod tests {
             op: &op,
             values: &values,
             body: None,
-            base_url: &base,
+            url: &url_for(&op, &values, &base).unwrap(),
             token: Some(&token(false)),
             headers: &["X-Extra: 1".to_string()],
         })
@@ -346,11 +371,12 @@ mod tests {
         let doc = doc();
         let op = op(&doc, "pub");
         let values = params::collect(&op, &[], &[], false).unwrap().values;
+        let url = Url::parse("http://h").unwrap();
         let plan = |t| Plan {
             op: &op,
             values: &values,
             body: Some(BodyInput::Raw(b"{}".to_vec())),
-            base_url: "http://h",
+            url: &url,
             token: Some(t),
             headers: &[],
         };
@@ -373,8 +399,9 @@ mod tests {
                 Some("http://localhost:1/"),
                 &Origin::Bundled("x".into())
             )
-            .unwrap(),
-            "http://localhost:1"
+            .unwrap()
+            .join("/x", &[]),
+            "http://localhost:1/x"
         );
         assert_eq!(
             base_url(
@@ -382,7 +409,8 @@ mod tests {
                 None,
                 &Origin::Url("https://h.io/specs/a.yaml".into())
             )
-            .unwrap(),
+            .unwrap()
+            .as_str(),
             "https://h.io/api"
         );
         let relative = vec![Server {
@@ -395,7 +423,8 @@ mod tests {
                 None,
                 &Origin::Url("https://h.io/specs/a.yaml".into())
             )
-            .unwrap(),
+            .unwrap()
+            .as_str(),
             "https://h.io/specs/v2"
         );
         assert!(base_url(&servers, None, &Origin::File("a.yaml".into())).is_err());
@@ -405,6 +434,122 @@ mod tests {
             .unwrap()
             .contains("--server"));
         assert!(base_url(&servers, Some("localhost"), &Origin::File("a".into())).is_err());
+        let with_password = vec![Server {
+            url: "https://ada:pw@h.io/api".into(),
+            description: None,
+        }];
+        let error = base_url(&with_password, None, &Origin::File("a".into())).unwrap_err();
+        assert_eq!(error.kind, crate::error::ErrorKind::Spec);
+        assert!(
+            error.message.contains("`https://***@h.io/api`") && !error.message.contains("pw"),
+            "{}",
+            error.message
+        );
+    }
+
+    fn with_path(template: &str) -> Operation {
+        let doc = json!({"openapi": "3.0.0", "paths": {template: {"get": {
+            "operationId": "op", "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+            ], "responses": {}}}}});
+        op(&doc, "op")
+    }
+
+    fn url_of(template: &str, id: &str, base: &str) -> Result<String> {
+        let op = with_path(template);
+        let values = params::collect(&op, &[id.to_string()], &[], true)
+            .unwrap()
+            .values;
+        url_for(&op, &values, &Url::parse(base).unwrap()).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn a_path_template_cannot_move_the_request() {
+        for (template, base, said) in [
+            (
+                "@127.0.0.1:4403/steal",
+                "http://127.0.0.1:1234",
+                "to http://127.0.0.1:4403 instead of http://127.0.0.1:1234",
+            ),
+            (
+                ".evil.example/x",
+                "https://user.sls.epilot.io",
+                "to https://user.sls.epilot.io.evil.example instead of",
+            ),
+            (
+                ":8080/x",
+                "https://h.example",
+                "to https://h.example:8080 instead of",
+            ),
+            (":8080/x", "http://127.0.0.1:1234", "does not make a URL"),
+            (
+                "x.example/{id}",
+                "https://h",
+                "to https://hx.example instead of",
+            ),
+        ] {
+            let error = url_of(template, "1", base).unwrap_err();
+            assert_eq!(error.kind, crate::error::ErrorKind::Spec, "{template}");
+            assert!(
+                error
+                    .message
+                    .contains(&format!("the path `{template}` of `op`"))
+                    && error.message.contains(said),
+                "{}",
+                error.message
+            );
+        }
+        let unreadable = url_of("\\\\evil/x", "1", "https://h.example").unwrap_err();
+        assert!(unreadable.message.contains("does not make a URL"));
+        for template in ["//evil.example/x", "/%2F%2Fevil.example", "/@evil.example"] {
+            let url = url_of(template, "1", "https://h.example/api").unwrap();
+            assert!(url.starts_with("https://h.example/api/"), "{url}");
+        }
+    }
+
+    #[test]
+    fn path_values_stay_in_their_segment() {
+        for value in [
+            "a/b",
+            "@evil.example",
+            "x?y=1",
+            "#top",
+            "..",
+            "../..",
+            "//evil",
+        ] {
+            let url = url_of("/items/{id}", value, "https://h.example/api?k=1").unwrap();
+            let path = url.strip_prefix("https://h.example/api/items/").unwrap();
+            assert!(
+                !path.contains(['/', '?', '#', '@']) || path.ends_with("?k=1"),
+                "{url}"
+            );
+            assert!(url.ends_with("?k=1"), "{url}");
+        }
+        assert_eq!(
+            url_of("/items/{id}", "..", "https://h.example").unwrap(),
+            "https://h.example/items/..",
+            "dots are not encoded, but the transport sends the path as written"
+        );
+    }
+
+    #[test]
+    fn a_servers_query_comes_before_the_operations_own() {
+        let doc = doc();
+        let op = op(&doc, "getUser");
+        let values = params::collect(&op, &["7".into()], &["q=x".into()], false)
+            .unwrap()
+            .values;
+        let base = base_url(
+            &[],
+            Some("https://h.example/v1/?key=abc"),
+            &Origin::Bundled("t".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            url_for(&op, &values, &base).unwrap().as_str(),
+            "https://h.example/v1/users/7?key=abc&q=x"
+        );
     }
 
     #[test]

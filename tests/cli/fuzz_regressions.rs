@@ -79,3 +79,8 @@ fn hostile_specs_fail_fast_through_the_binary() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn url_build_inputs() {
+    replay("url_build", epilot::fuzzing::url_from_template);
+}

@@ -1,0 +1,424 @@
+//! Who gets a secret is decided on the URL actually sent (issue #13): recording servers on
+//! 127.0.0.1 play the attacker, and must see nothing secret, whatever the document's paths,
+//! servers or overrides say. Also a `--server` with its own query (issue #16).
+
+use std::process::Output;
+
+use serde_json::json;
+
+use crate::server::{Recorded, Server};
+use crate::util::{stderr_of, stdout_of, Sandbox};
+
+const STORED: &str = "stored-SECRET-default";
+const PROFILE_TOKEN: &str = "stored-SECRET-profile";
+const ENV_TOKEN: &str = "env-SECRET-token";
+const API_KEY: &str = "key-SECRET-header";
+const ORG: &str = "org-SECRET-42";
+/// What no server but a chosen one may receive.
+const SECRETS: [&str; 5] = [STORED, PROFILE_TOKEN, ENV_TOKEN, API_KEY, ORG];
+/// What is never printed (an organisation id is shown, as `profile show` does).
+const CREDENTIALS: [&str; 4] = [STORED, PROFILE_TOKEN, ENV_TOKEN, API_KEY];
+
+/// A sandbox whose file store holds a default token, and a profile `dev` (active) with a
+/// token, an organisation and an API key header, but no server of its own.
+fn sandbox_with_secrets() -> Sandbox {
+    let sandbox = Sandbox::new();
+    ok(&sandbox, &["auth", "token", STORED]);
+    ok(
+        &sandbox,
+        &[
+            "profile",
+            "create",
+            "dev",
+            "--org-id",
+            ORG,
+            "-H",
+            &format!("X-Api-Key: {API_KEY}"),
+            "--token",
+            PROFILE_TOKEN,
+        ],
+    );
+    sandbox
+}
+
+fn command(sandbox: &Sandbox) -> assert_cmd::Command {
+    let mut cmd = sandbox.epilot();
+    cmd.env("EPILOT_CREDENTIAL_STORE", "file");
+    cmd
+}
+
+fn ok(sandbox: &Sandbox, args: &[&str]) -> Output {
+    let output = command(sandbox).args(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+    output
+}
+
+/// A document whose one operation `op` (bearer-secured, GET `path`) lives on `server`.
+fn spec(sandbox: &Sandbox, server: &str, path: &str) -> String {
+    let document = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": server}],
+        "security": [{"b": []}],
+        "components": {"securitySchemes": {"b": {"type": "http", "scheme": "bearer"}}},
+        "paths": {path: {"get": {"operationId": "op", "parameters": [
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+        ], "responses": {"200": {"description": "ok"}}}}}
+    });
+    let file = sandbox.write("spec.json", &document.to_string());
+    file.to_str().unwrap().to_string()
+}
+
+fn port(server: &Server) -> &str {
+    server.url.rsplit(':').next().unwrap()
+}
+
+/// Nothing secret in anything `server` received.
+fn assert_saw_no_secret(server: &Server) {
+    for request in server.requests() {
+        let Recorded {
+            url, headers, body, ..
+        } = &request;
+        let seen = format!("{url} {headers:?} {}", String::from_utf8_lossy(body));
+        for secret in SECRETS {
+            assert!(
+                !seen.contains(secret),
+                "{secret} reached the server: {seen}"
+            );
+        }
+    }
+}
+
+/// Nothing secret printed, whatever happened.
+fn assert_prints_no_secret(output: &Output) {
+    let printed = format!("{}{}", stdout_of(output), stderr_of(output));
+    for secret in CREDENTIALS {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
+}
+
+#[test]
+fn a_path_template_that_moves_the_request_to_another_server_is_an_error_in_the_document() {
+    let sandbox = sandbox_with_secrets();
+    let (api, thief) = (Server::json(200, "{}"), Server::json(200, "{}"));
+    let at_thief = format!("@127.0.0.1:{}/steal/{{id}}", port(&thief));
+    let from_localhost = format!(":{}/steal/{{id}}", port(&thief));
+    for (base, path) in [
+        (api.url.as_str(), at_thief.as_str()),
+        ("http://localhost", from_localhost.as_str()),
+        ("https://user.sls.epilot.io", ".evil.example/{id}"),
+        ("https://user.sls.epilot.io", "\\\\evil.example/{id}"),
+    ] {
+        let definition = spec(&sandbox, base, path);
+        // The base is chosen on this line and a token is typed: the most trusting setup.
+        let output = command(&sandbox)
+            .args(["t", "op", "1", "--definition", &definition, "-s", base])
+            .args(["--token", "typed-SECRET", "-H", "X-Typed: typed-SECRET"])
+            .env("EPILOT_TOKEN", ENV_TOKEN)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(4),
+            "{path}: {}",
+            stderr_of(&output)
+        );
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains(&format!("error: the path `{path}` of `op`")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("help: a path must start with `/`"),
+            "{stderr}"
+        );
+        assert_prints_no_secret(&output);
+    }
+    api.assert_untouched();
+    thief.assert_untouched();
+}
+
+#[test]
+fn odd_path_templates_and_path_values_stay_on_the_server() {
+    let sandbox = sandbox_with_secrets();
+    let api = Server::json(200, "{}");
+    for (path, value, received) in [
+        ("//evil.example/{id}", "1", "//evil.example/1"),
+        ("/%2F%2Fevil.example/{id}", "1", "/%2F%2Fevil.example/1"),
+        ("/a/{id}", "@evil.example", "/a/%40evil.example"),
+        ("/a/{id}", "b/c?d=1#e", "/a/b%2Fc%3Fd%3D1%23e"),
+        ("/a/{id}", "..", "/a/.."),
+        ("/a{id}", ":1/x", "/a%3A1%2Fx"),
+    ] {
+        let definition = spec(&sandbox, &api.url, path);
+        ok(
+            &sandbox,
+            &[
+                "t",
+                "op",
+                value,
+                "--definition",
+                &definition,
+                "-s",
+                &api.url,
+            ],
+        );
+        let got = api.requests().pop().unwrap();
+        assert_eq!(got.url, received, "{path} with {value}");
+        assert_eq!(
+            got.header("authorization"),
+            Some(format!("Bearer {PROFILE_TOKEN}").as_str()),
+            "the --server typed here is chosen"
+        );
+    }
+}
+
+#[test]
+fn a_definitions_server_gets_no_ambient_secret_and_one_note_says_so() {
+    let sandbox = sandbox_with_secrets();
+    let thief = Server::json(200, "{}");
+    let definition = spec(&sandbox, &format!("{}/api", thief.url), "/x/{id}");
+    let output = command(&sandbox)
+        .args(["t", "op", "1", "--definition", &definition])
+        .env("EPILOT_TOKEN", ENV_TOKEN)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let got = thief.single();
+    assert_eq!(got.url, "/api/x/1");
+    assert_eq!(got.header("authorization"), None);
+    assert_eq!(got.header("x-epilot-org-id"), None);
+    assert_eq!(got.header("x-api-key"), None);
+    assert_saw_no_secret(&thief);
+    assert_prints_no_secret(&output);
+    let stderr = stderr_of(&output);
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("note:")).collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    let origin = format!("127.0.0.1:{} (http)", port(&thief));
+    for said in [
+        "EPILOT_TOKEN, the headers of profile `dev` (x-epilot-org-id, X-Api-Key)",
+        &format!("were not sent to {origin}"),
+        &format!("pass --server {}/api", thief.url),
+    ] {
+        assert!(notes[0].contains(said), "{said} in {stderr}");
+    }
+    assert!(
+        !stderr.contains("none was given"),
+        "the note explains the missing token: {stderr}"
+    );
+}
+
+#[test]
+fn an_override_does_not_redirect_the_environment_token() {
+    let sandbox = sandbox_with_secrets();
+    let thief = Server::json(200, "{}");
+    let override_spec = json!({
+        "openapi": "3.0.0", "info": {"title": "user", "version": "1"},
+        "servers": [{"url": thief.url}],
+        "security": [{"b": []}],
+        "components": {"securitySchemes": {"b": {"type": "http", "scheme": "bearer"}}},
+        "paths": {"/v2/users/me": {"get": {"operationId": "getMeV2",
+            "responses": {"200": {"description": "ok"}}}}}
+    });
+    sandbox.write(".epilot/overrides/user.json", &override_spec.to_string());
+    let output = command(&sandbox)
+        .args(["user", "getMeV2", "--profile", "dev"])
+        .env("EPILOT_TOKEN", ENV_TOKEN)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(thief.single().url, "/v2/users/me");
+    assert_saw_no_secret(&thief);
+    assert!(stderr_of(&output).contains("note: EPILOT_TOKEN, the headers of profile `dev`"));
+
+    // Chosen on purpose: the same server typed with --server gets the secrets.
+    ok(&sandbox, &["user", "getMeV2", "-s", &thief.url]);
+    let got = thief.requests().pop().unwrap();
+    assert_eq!(
+        got.header("authorization"),
+        Some(format!("Bearer {PROFILE_TOKEN}").as_str())
+    );
+    assert_eq!(got.header("x-epilot-org-id"), Some(ORG));
+    assert_eq!(got.header("x-api-key"), Some(API_KEY));
+}
+
+#[test]
+fn what_is_typed_on_the_line_goes_to_the_requests_own_server() {
+    let sandbox = sandbox_with_secrets();
+    let api = Server::json(200, "{}");
+    let definition = spec(&sandbox, &api.url, "/x/{id}");
+    ok(
+        &sandbox,
+        &[
+            "t",
+            "op",
+            "1",
+            "--definition",
+            &definition,
+            "--token",
+            "typed-token",
+            "-H",
+            "X-Api-Key: typed-key",
+        ],
+    );
+    let got = api.single();
+    assert_eq!(got.header("authorization"), Some("Bearer typed-token"));
+    assert_eq!(got.header("x-api-key"), Some("typed-key"));
+    assert_eq!(
+        got.header("x-epilot-org-id"),
+        None,
+        "the profile's is ambient"
+    );
+}
+
+#[test]
+fn the_profiles_own_server_and_a_server_typed_on_the_line_are_chosen() {
+    let sandbox = Sandbox::new();
+    let (home, other) = (Server::json(200, "{}"), Server::json(200, "{}"));
+    ok(
+        &sandbox,
+        &[
+            "profile", "create", "local", "--server", &home.url, "--org-id", ORG,
+        ],
+    );
+    ok(&sandbox, &["auth", "token", STORED]);
+    let definition = spec(&sandbox, &other.url, "/x/{id}");
+    // The profile's server replaces the document's.
+    ok(&sandbox, &["t", "op", "1", "--definition", &definition]);
+    let got = home.single();
+    assert_eq!(got.header("x-epilot-org-id"), Some(ORG));
+    assert_eq!(
+        got.header("authorization"),
+        Some(format!("Bearer {STORED}").as_str())
+    );
+    other.assert_untouched();
+    let typed = format!("{}/", other.url.replace("127.0.0.1", "localhost"));
+    ok(
+        &sandbox,
+        &["t", "op", "1", "--definition", &definition, "-s", &typed],
+    );
+    let got = other.single();
+    assert_eq!(
+        got.header("authorization"),
+        Some(format!("Bearer {STORED}").as_str())
+    );
+    assert_eq!(got.header("x-epilot-org-id"), Some(ORG));
+}
+
+#[test]
+fn a_name_that_starts_with_127_is_not_this_machine() {
+    let sandbox = Sandbox::new();
+    let output = command(&sandbox)
+        .args(["user", "getMeV2", "-t", "typed-SECRET"])
+        .args(["-s", "http://127.0.0.1.evil.example:8080"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output)
+            .contains("refusing to send --token over plain http to 127.0.0.1.evil.example:8080"),
+        "{}",
+        stderr_of(&output)
+    );
+    let loopback = Server::json(200, "{}");
+    let on_this_machine = loopback.url.replace("127.0.0.1", "[::ffff:127.0.0.1]");
+    ok(
+        &sandbox,
+        &["user", "getMeV2", "-t", "typed", "-s", &loopback.url],
+    );
+    assert_eq!(
+        loopback.single().header("authorization"),
+        Some("Bearer typed")
+    );
+    assert!(Sandbox::new()
+        .epilot()
+        .args([
+            "user",
+            "getMeV2",
+            "-t",
+            "t",
+            "--dry-run",
+            "-s",
+            &on_this_machine
+        ])
+        .output()
+        .unwrap()
+        .status
+        .success());
+}
+
+#[test]
+fn dry_run_shows_exactly_what_the_decision_lets_go() {
+    let sandbox = sandbox_with_secrets();
+    let definition = spec(&sandbox, "https://api.example.com", "/x/{id}");
+    let withheld = ok(
+        &sandbox,
+        &["t", "op", "1", "--definition", &definition, "--dry-run"],
+    );
+    let shown = stdout_of(&withheld);
+    assert!(
+        shown.starts_with("GET https://api.example.com/x/1\n"),
+        "{shown}"
+    );
+    for name in ["Authorization", "x-epilot-org-id", "X-Api-Key"] {
+        assert!(!shown.contains(name), "{name} in {shown}");
+    }
+    assert!(stderr_of(&withheld).contains("note: the stored token of profile `dev`"));
+
+    let chosen = ok(
+        &sandbox,
+        &[
+            "t",
+            "op",
+            "1",
+            "--definition",
+            &definition,
+            "--dry-run",
+            "-s",
+            "https://api.example.com",
+        ],
+    );
+    let shown = stdout_of(&chosen);
+    for name in ["Authorization: Bearer ***", "x-epilot-org-id", "X-Api-Key"] {
+        assert!(shown.contains(name), "{name} in {shown}");
+    }
+    assert_prints_no_secret(&chosen);
+}
+
+#[test]
+fn issue_16_a_servers_query_is_kept_before_the_operations_own() {
+    let sandbox = Sandbox::new();
+    let api = Server::json(200, "[]");
+    ok(
+        &sandbox,
+        &[
+            "pets",
+            "listPets",
+            "--definition",
+            &crate::util::fixture("petstore-3.0.json"),
+            "-s",
+            &format!("{}/v1/?code=abc", api.url),
+            "-p",
+            "limit=5",
+        ],
+    );
+    assert_eq!(api.single().url, "/v1/pets?code=abc&limit=5");
+}
+
+#[test]
+fn a_server_with_a_password_in_it_is_refused_without_showing_it() {
+    let sandbox = Sandbox::new();
+    let api = Server::json(200, "{}");
+    let with_password = api.url.replace("http://", "http://ada:pw-SECRET@");
+    for args in [
+        vec!["user", "getMeV2", "--dry-run", "-s", &with_password],
+        vec!["profile", "create", "p", "--server", &with_password],
+    ] {
+        let output = command(&sandbox).args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("user name or password"), "{stderr}");
+        assert!(!stderr.contains("pw-SECRET") && stdout_of(&output).is_empty());
+    }
+    api.assert_untouched();
+}
