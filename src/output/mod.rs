@@ -701,7 +701,14 @@ mod tests {
             max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        write_body(&mut out, &mut err, &response, &mut body.as_slice(), &settings).unwrap();
+        write_body(
+            &mut out,
+            &mut err,
+            &response,
+            &mut body.as_slice(),
+            &settings,
+        )
+        .unwrap();
         (out, String::from_utf8(err).unwrap())
     }
 
