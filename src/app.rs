@@ -466,7 +466,11 @@ fn call(
 /// beside FILE, see [`OutputFile`]), or stdout, which must not have been closed.
 fn answer_file(options: &Options) -> Result<Option<OutputFile>> {
     match &options.output {
-        Some(path) => OutputFile::create(path).map(Some),
+        Some(path) => {
+            // From before the temporary file exists, so no signal can leave it behind.
+            term::exit_on_interrupt();
+            OutputFile::create(path).map(Some)
+        }
         None if term::stdout_was_closed() => {
             Err(Error::usage("cannot write output: stdout is closed")
                 .with_help("nothing was sent; give the answer a place (`> FILE` or -o FILE)"))
