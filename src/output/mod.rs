@@ -739,6 +739,60 @@ mod tests {
         assert!(out.ends_with(b"1] <html>"), "the rest as received");
     }
 
+    fn names(folder: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_output_file_appears_only_on_commit_and_vanishes_when_dropped() {
+        let folder = tempfile::tempdir().unwrap();
+        let target = folder.path().join("answer.json");
+        let mut file = OutputFile::create(&target).unwrap();
+        file.write_all(b"half").unwrap();
+        let listed = names(folder.path());
+        assert!(
+            listed.len() == 1
+                && listed[0].starts_with(".answer.json.")
+                && listed[0].ends_with(".part"),
+            "{listed:?}"
+        );
+        drop(file);
+        assert!(names(folder.path()).is_empty(), "dropped: nothing left");
+
+        let mut file = OutputFile::create(&target).unwrap();
+        file.write_all(b"whole").unwrap();
+        file.commit().unwrap();
+        assert_eq!(names(folder.path()), ["answer.json"]);
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_output_file_follows_a_link_and_keeps_the_old_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let real = folder.path().join("real.json");
+        std::fs::write(&real, "old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = folder.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut file = OutputFile::create(&link).unwrap();
+        file.write_all(b"new").unwrap();
+        file.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
     #[test]
     fn a_kept_prefix_stops_at_its_limit_and_passes_everything_through() {
         let mut reader = KeepPrefix::new(&b"0123456789"[..], 4);
