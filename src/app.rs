@@ -17,7 +17,7 @@ use crate::input::{body, params};
 use crate::interactive;
 use crate::listing;
 use crate::mock;
-use crate::output::{self, json_fmt::Layout, pager, Settings, BROKEN_PIPE};
+use crate::output::{self, json_fmt::Layout, pager, OutputFile, Settings};
 use crate::paths::Places;
 use crate::profiles::Profiles;
 use crate::prompt;
@@ -40,7 +40,7 @@ pub struct Env<'a> {
 pub fn run(args: Vec<OsString>, env: &mut Env<'_>) -> u8 {
     match execute(&args, env) {
         Ok(code) => code,
-        Err(error) if error.message == BROKEN_PIPE => exit::OK,
+        Err(error) if error.kind == ErrorKind::BrokenPipe => exit::OK,
         Err(error) => {
             let _ = writeln!(env.stderr, "{error}");
             error.kind.exit_code()
@@ -271,31 +271,44 @@ fn check_input(
 }
 
 /// `--validate-response`: where the answer departs from its documented schema, as warnings.
+/// It reads the answer whole, up to `cap` bytes (a larger one is not checked), and hands back
+/// the body to print.
 fn check_response(
     loaded: &LoadedApi,
     op: &spec::Operation,
-    status: u16,
-    body: &[u8],
+    response: &transport::Response,
+    mut body: Box<dyn Read + Send>,
+    cap: u64,
     env: &mut Env<'_>,
-) {
+) -> Result<Box<dyn Read + Send>> {
+    let status = response.status;
     let Some(documented) = op.response_for(status) else {
         let _ = writeln!(
             env.stderr,
             "warning: response: status {status} is not documented for `{}`",
             op.entry.name
         );
-        return;
+        return Ok(body);
     };
     let Some(schema) = &documented.schema else {
-        return;
+        return Ok(body);
     };
-    let Ok(instance) = validate::Instance::parse(body) else {
+    let (held, complete) = output::read_up_to(response, &mut body, cap)?;
+    if !complete {
+        let _ = writeln!(
+            env.stderr,
+            "warning: response: not checked, the answer is larger than --max-answer-size ({})",
+            output::show_size(cap)
+        );
+        return Ok(Box::new(io::Cursor::new(held).chain(body)));
+    }
+    let Ok(instance) = validate::Instance::parse(&held) else {
         let _ = writeln!(
             env.stderr,
             "warning: response: the body is not JSON, but status {} is documented as JSON",
             documented.status
         );
-        return;
+        return Ok(Box::new(io::Cursor::new(held)));
     };
     match validate::Schema::compile(
         &loaded.document,
@@ -312,6 +325,7 @@ fn check_response(
             let _ = writeln!(env.stderr, "warning: {}", error.message);
         }
     }
+    Ok(Box::new(io::Cursor::new(held)))
 }
 
 fn call(
@@ -329,6 +343,10 @@ fn call(
             "pass the values as flags; `epilot {} {} --help` lists them",
             loaded.api.name, op.entry.name
         )));
+    }
+    if let Some(expression) = &options.jsonata {
+        output::jsonata::check(expression)
+            .map_err(|e| output::jsonata_error(expression, &e, false))?;
     }
     let mut collected = params::collect(op, positionals, &options.params, options.no_validate)?;
     let mut body = body::collect(
@@ -434,6 +452,7 @@ fn call(
             &String::from_utf8_lossy(&preview),
         )?;
     }
+    let file = answer_file(options)?;
     if options.verbose {
         output::write_request_trace(env.stderr, &prepared).map_err(output::io_error)?;
     }
@@ -457,7 +476,24 @@ fn call(
             }
         })?
     };
-    present(loaded, op, &mut response, options, env)
+    present(loaded, op, &mut response, options, env, file)
+}
+
+/// Where the answer will go, made sure of before anything is sent: the `-o` file (created
+/// beside FILE, see [`OutputFile`]), or stdout, which must not have been closed.
+fn answer_file(options: &Options) -> Result<Option<OutputFile>> {
+    match &options.output {
+        Some(path) => {
+            // From before the temporary file exists, so no signal can leave it behind.
+            term::exit_on_interrupt();
+            OutputFile::create(path).map(Some)
+        }
+        None if term::stdout_was_closed() => {
+            Err(Error::usage("cannot write output: stdout is closed")
+                .with_help("nothing was sent; give the answer a place (`> FILE` or -o FILE)"))
+        }
+        None => Ok(None),
+    }
 }
 
 /// The servers the user chose for secrets not typed on this line: the selected profile's
@@ -566,29 +602,30 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
     }
 }
 
-/// Shows the answer: head for -i/-v, the body (streamed unless it must be read whole), and
-/// the exit code by status.
+/// Shows the answer: head for -i/-v, the body (streamed; only --jsonata and
+/// --validate-response read it whole, up to --max-answer-size), and the exit code by status.
+/// The `-o` file is put in place only once the whole answer is written.
 fn present(
     loaded: &LoadedApi,
     op: &spec::Operation,
     response: &mut transport::Response,
     options: &Options,
     env: &mut Env<'_>,
+    file: Option<OutputFile>,
 ) -> Result<u8> {
     if options.include || options.verbose {
         output::write_response_head(env.stderr, response).map_err(output::io_error)?;
     }
-    // Error answers are small and needed whole for the summary line; validation needs all of it.
-    let whole = if response.status >= 400 || options.validate_response {
-        let bytes = response.read_all()?;
-        response.body = Box::new(io::Cursor::new(bytes.clone()));
-        Some(bytes)
-    } else {
-        None
-    };
-    if let (true, Some(bytes)) = (options.validate_response, &whole) {
-        check_response(loaded, op, response.status, bytes, env);
+    let cap = options
+        .max_answer_size
+        .unwrap_or(output::DEFAULT_MAX_ANSWER_SIZE);
+    let mut body = std::mem::replace(&mut response.body, Box::new(io::empty()));
+    if options.validate_response {
+        body = check_response(loaded, op, response, body, cap, env)?;
     }
+    let failed = response.status >= 400;
+    // An error answer streams like any other; its first bytes are kept for the summary line.
+    let mut body = output::KeepPrefix::new(body, if failed { output::SUMMARY_PREFIX } else { 0 });
     let settings = Settings {
         layout: if options.json {
             Layout::Compact
@@ -603,15 +640,26 @@ fn present(
         jsonata: options.jsonata.clone(),
         output_file: options.output.clone(),
         stdout_is_terminal: env.terminal.stdout,
+        max_answer_size: cap,
     };
-    output::write_body(env.stdout, env.stderr, response, &settings)?;
-    env.stdout.flush().map_err(output::io_error)?;
-    if response.status >= 400 {
-        let summary = output::status_summary(response, whole.as_deref().unwrap_or_default());
-        let _ = writeln!(env.stderr, "error: {summary}");
-        return Ok(exit::HTTP_ERROR);
+    let written = match file {
+        Some(mut file) => output::write_body(&mut file, env.stderr, response, &mut body, &settings)
+            .and_then(|()| file.commit()),
+        None => output::write_body(env.stdout, env.stderr, response, &mut body, &settings)
+            .and_then(|()| env.stdout.flush().map_err(output::io_error)),
+    };
+    if !failed {
+        written?;
+        return Ok(exit::OK);
     }
-    Ok(exit::OK)
+    // A reader that went away does not turn an HTTP error into a success.
+    match written {
+        Err(error) if error.kind != ErrorKind::BrokenPipe => return Err(error),
+        _ => {}
+    }
+    let summary = output::status_summary(response, &body.kept);
+    let _ = writeln!(env.stderr, "error: {summary}");
+    Ok(exit::HTTP_ERROR)
 }
 
 /// Runs with the real process surroundings.
@@ -619,7 +667,11 @@ pub fn main() -> u8 {
     let stdout = io::stdout();
     let stderr = io::stderr();
     let stdin = io::stdin();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out: Box<dyn Write> = if term::stdout_was_closed() {
+        Box::new(output::ClosedStdout)
+    } else {
+        Box::new(io::BufWriter::new(stdout.lock()))
+    };
     // Not locked for the whole run: the Ctrl-C handler writes to stderr from another thread.
     let mut err = stderr;
     let mut input = stdin.lock();

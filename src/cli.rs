@@ -110,6 +110,11 @@ pub fn global_args() -> Vec<Arg> {
             .value_name("FILE")
             .value_parser(clap::value_parser!(PathBuf))
             .help("Write the response body to FILE"),
+        text("max-answer-size")
+            .long("max-answer-size")
+            .value_name("SIZE")
+            .value_parser(crate::output::parse_size)
+            .help("Largest answer --jsonata or --validate-response reads into memory (default 100MB)"),
         text("color")
             .long("color")
             .value_name("WHEN")
@@ -244,6 +249,7 @@ pub struct Options {
     pub output: Option<PathBuf>,
     pub color: ColorWhen,
     pub timeout: Option<f64>,
+    pub max_answer_size: Option<u64>,
 }
 
 impl Options {
@@ -287,6 +293,7 @@ impl Options {
                 _ => ColorWhen::Auto,
             },
             timeout: m.get_one::<f64>("timeout").copied(),
+            max_answer_size: m.get_one::<u64>("max-answer-size").copied(),
         }
     }
 }

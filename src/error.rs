@@ -17,6 +17,9 @@ pub enum ErrorKind {
     Spec,
     /// The user interrupted a prompt or a request.
     Interrupted,
+    /// The reader of stdout went away (`| head`): no message, and no failure on its own (as
+    /// ripgrep and cat do); an HTTP error status still decides the exit code.
+    BrokenPipe,
 }
 
 impl ErrorKind {
@@ -26,6 +29,7 @@ impl ErrorKind {
             ErrorKind::Network => exit::NETWORK,
             ErrorKind::Spec => exit::SPEC,
             ErrorKind::Interrupted => exit::INTERRUPTED,
+            ErrorKind::BrokenPipe => exit::OK,
         }
     }
 }

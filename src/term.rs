@@ -31,8 +31,9 @@ pub fn use_colour(when: ColorWhen, stdout_is_terminal: bool, no_color: Option<&s
     }
 }
 
-/// From now on, Ctrl-C ends the run with exit code 130 and nothing more printed, after putting
-/// the terminal back as it is now (a masked prompt may have turned echo off).
+/// From now on, Ctrl-C (or SIGTERM, SIGHUP) ends the run with exit code 130 and nothing more
+/// printed, after putting the terminal back as it is now (a masked prompt may have turned echo
+/// off) and removing the half-written `-o` file, if any.
 pub fn exit_on_interrupt() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {
@@ -41,11 +42,47 @@ pub fn exit_on_interrupt() {
             if let Some(saved) = &saved {
                 settings::restore(saved);
             }
+            if let Some(path) = partial_file().take() {
+                let _ = std::fs::remove_file(path);
+            }
             use std::io::Write;
             let _ = writeln!(std::io::stderr(), "\ninterrupted");
             std::process::exit(i32::from(crate::error::exit::INTERRUPTED));
         });
     });
+}
+
+/// The temporary file an answer is being written to: the interrupt handler exits without
+/// running destructors, so it removes the file itself.
+fn partial_file() -> std::sync::MutexGuard<'static, Option<std::path::PathBuf>> {
+    static PARTIAL: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+    PARTIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Names the file to remove on an interrupt (`None`: nothing to remove any more).
+pub fn remove_on_interrupt(path: Option<std::path::PathBuf>) {
+    *partial_file() = path;
+}
+
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Called before `main` (see `src/main.rs`): notes whether the process started with stdout
+/// closed (`>&-`). The Rust runtime then quietly opens /dev/null in its place, so later writes
+/// would "succeed" and the answer would vanish without a word.
+pub extern "C" fn note_closed_stdout() {
+    #[cfg(unix)]
+    {
+        // SAFETY: F_GETFD only asks whether descriptor 1 is open; it changes nothing.
+        let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+        STDOUT_CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether stdout was closed when the process started.
+pub fn stdout_was_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Saving and restoring the terminal's settings (echo, line mode).

@@ -64,13 +64,7 @@ pub fn evaluate(
         })?,
         None => JValue::Undefined,
     };
-    let ast = parser::parse(expression).map_err(|e| {
-        // `to_string` starts with the code ("S0207: ..."); `display_message` may prefix it.
-        JsonataError {
-            code: code_of(&e.to_string()),
-            message: e.to_string(),
-        }
-    })?;
+    let ast = parser::parse(expression).map_err(|e| syntax_error(&e))?;
     let options = EvaluatorOptions {
         timeout_ms: Some(limits.timeout_ms),
         max_stack_depth: limits.max_depth,
@@ -120,6 +114,22 @@ pub fn evaluate(
                 code: None,
                 message: format!("cannot write the result as JSON: {e}"),
             }),
+    }
+}
+
+/// Parses `expression` without evaluating it, so a syntax error surfaces before the request
+/// is sent.
+pub fn check(expression: &str) -> Result<(), JsonataError> {
+    parser::parse(expression)
+        .map(drop)
+        .map_err(|e| syntax_error(&e))
+}
+
+fn syntax_error(e: &impl std::fmt::Display) -> JsonataError {
+    // `to_string` starts with the code ("S0207: ..."); `display_message` may prefix it.
+    JsonataError {
+        code: code_of(&e.to_string()),
+        message: e.to_string(),
     }
 }
 

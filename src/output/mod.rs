@@ -1,18 +1,23 @@
 //! Everything the user sees of a request and its answer: the dry-run and verbose views of the
 //! request (credentials masked), the response body formatted for a terminal or a pipe,
-//! `--jsonata` results, `-o` files, and the status line for `-i`.
+//! `--jsonata` results, `-o` files (all or nothing), and the status line for `-i`.
+//!
+//! Memory stays bounded whatever the server sends: bodies stream, error answers keep only a
+//! prefix for their summary line, and the steps that need a whole answer (`--jsonata`,
+//! `--validate-response`) read at most `--max-answer-size` bytes.
 
 pub mod json_fmt;
 pub mod jsonata;
 pub mod pager;
 
 use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use json_fmt::Layout;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::request::{is_sensitive, PreparedRequest};
 use crate::secret::mask;
 use crate::transport::Response;
@@ -25,6 +30,8 @@ pub struct Settings {
     pub jsonata: Option<String>,
     pub output_file: Option<PathBuf>,
     pub stdout_is_terminal: bool,
+    /// The most that `--jsonata` reads into memory (`--max-answer-size`).
+    pub max_answer_size: u64,
 }
 
 fn shown_header_value(name: &str, value: &str) -> String {
@@ -35,15 +42,35 @@ fn shown_header_value(name: &str, value: &str) -> String {
     }
 }
 
-fn body_preview(body: &[u8]) -> String {
-    match std::str::from_utf8(body) {
-        Ok(text) => text.to_string(),
-        Err(_) => format!("({} bytes of binary data)", body.len()),
+/// How much of a request body `-v` shows: a 200 MB upload is not dumped on stderr.
+const TRACE_BODY_LIMIT: usize = 4 * 1024;
+
+/// The body as text, cut after `limit` bytes (at a character boundary) with a note of how
+/// much more there was.
+fn body_preview(body: &[u8], limit: Option<usize>) -> String {
+    let head = &body[..limit.unwrap_or(usize::MAX).min(body.len())];
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        // A character cut at the limit is not binary data.
+        Err(e) if e.error_len().is_none() && head.len() < body.len() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return format!("({} bytes of binary data)", body.len()),
+    };
+    match body.len() - text.len() {
+        0 => text.to_string(),
+        more => format!("{text}\n… ({more} more bytes)"),
     }
 }
 
-/// The request line, headers (credentials masked) and body, each line behind `prefix`.
-fn write_request(out: &mut dyn Write, request: &PreparedRequest, prefix: &str) -> io::Result<()> {
+/// The request line, headers (credentials masked) and body (its first `body_limit` bytes),
+/// each line behind `prefix`.
+fn write_request(
+    out: &mut dyn Write,
+    request: &PreparedRequest,
+    prefix: &str,
+    body_limit: Option<usize>,
+) -> io::Result<()> {
     writeln!(out, "{prefix}{} {}", request.method.as_str(), request.url)?;
     for header in &request.headers {
         writeln!(
@@ -55,7 +82,7 @@ fn write_request(out: &mut dyn Write, request: &PreparedRequest, prefix: &str) -
     }
     if let Some(body) = &request.body {
         writeln!(out, "{}", prefix.trim_end())?;
-        for line in body_preview(body).lines() {
+        for line in body_preview(body, body_limit).lines() {
             writeln!(out, "{prefix}{line}")?;
         }
     }
@@ -64,7 +91,7 @@ fn write_request(out: &mut dyn Write, request: &PreparedRequest, prefix: &str) -
 
 /// `--dry-run`: the request as it would be sent, then a curl command that sends it.
 pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
-    write_request(out, request, "")?;
+    write_request(out, request, "", None)?;
     writeln!(out, "# the same request with curl:")?;
     writeln!(out, "{}", crate::request::curl::command(request))
 }
@@ -72,12 +99,12 @@ pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Resu
 /// The request as `--dry-run` shows it, without the curl command: `--guided`'s last look
 /// before sending.
 pub fn write_preview(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
-    write_request(out, request, "")
+    write_request(out, request, "", None)
 }
 
 /// `-v`: the request on stderr, `>`-prefixed like curl.
 pub fn write_request_trace(err: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
-    write_request(err, request, "> ")
+    write_request(err, request, "> ", Some(TRACE_BODY_LIMIT))
 }
 
 /// `-i`/`-v`: the status line and response headers on stderr.
@@ -93,96 +120,65 @@ pub fn write_response_head(err: &mut dyn Write, response: &Response) -> io::Resu
     writeln!(err)
 }
 
-/// How much of an answer is looked at before deciding how to print it.
+/// How much of an answer is looked at before deciding how to print it, and the size of the
+/// pieces it is read in.
 const SNIFF: usize = 64 * 1024;
 
-/// Writes the response body to stdout (or `-o`), streaming it: only `--jsonata` needs the
-/// whole document in memory. A JSONata failure comes back as an error for the exit code.
+/// How much of an answer labelled JSON is held back until its end shows whether it is JSON:
+/// held answers that are not are printed exactly as received. Larger ones are formatted as
+/// they stream (memory stays flat), and a fault found later is reported after the fact.
+const HOLD: usize = 4 * 1024 * 1024;
+
+/// The formatter's input is fed in pieces this small, so that deep indentation (up to 512
+/// spaces a line) cannot make one piece's output large.
+const FORMAT_PIECE: usize = 1024;
+
+/// How much of an error answer is kept for its summary line.
+pub const SUMMARY_PREFIX: usize = 64 * 1024;
+
+/// The default of `--max-answer-size`.
+pub const DEFAULT_MAX_ANSWER_SIZE: u64 = 100_000_000;
+
+/// Writes the response body to `out` (stdout, or the `-o` file), streaming it: only
+/// `--jsonata` needs the whole document in memory, and it reads at most
+/// `settings.max_answer_size` bytes. A JSONata failure comes back as an error for the exit
+/// code; a broken connection is a network error, never blamed on the output.
 pub fn write_body(
     out: &mut dyn Write,
     err: &mut dyn Write,
-    response: &mut Response,
+    response: &Response,
+    body: &mut dyn Read,
     settings: &Settings,
 ) -> Result<()> {
+    let write_error = |e: io::Error| match &settings.output_file {
+        Some(path) => file_error(path, &e),
+        None => io_error(e),
+    };
     let success = (200..300).contains(&response.status);
-    let json_type = response
-        .header("content-type")
-        .is_some_and(crate::spec::is_json_media_type);
-
     if let (Some(expression), true) = (&settings.jsonata, success) {
-        let body = response.read_all()?;
-        let text = std::str::from_utf8(&body)
-            .ok()
-            .filter(|_| json_fmt::is_json(&body))
-            .ok_or_else(|| {
-                Error::usage(
-                    "--jsonata needs a JSON response, but the server answered with something else",
-                )
-                .with_help("run without --jsonata to see the response")
-            })?;
-        let outcome = jsonata::evaluate(
-            expression,
-            Some(text),
-            &HashMap::new(),
-            jsonata::Limits::default(),
-        )
-        .map_err(|e| {
-            Error::usage(format!(
-                "JSONata expression `{expression}` failed: {}",
-                e.message
-            ))
-            .with_help("see https://docs.jsonata.org for the syntax")
-        })?;
-        let bytes = match outcome {
-            jsonata::Outcome::Nothing => return Ok(()),
-            jsonata::Outcome::Text(text) => format!("{text}\n").into_bytes(),
-            jsonata::Outcome::Json(json) => {
-                let colour = settings.colour && settings.output_file.is_none();
-                json_fmt::format(json.as_bytes(), settings.layout, colour)
-            }
+        let bytes = match query(expression, response, body, settings)? {
+            Some(bytes) => bytes,
+            None => return Ok(()),
         };
-        return match &settings.output_file {
-            Some(path) => write_file(path, &mut bytes.as_slice()),
-            None => out.write_all(&bytes).map_err(io_error),
-        };
+        return out.write_all(&bytes).map_err(write_error);
     }
-
-    if let Some(path) = &settings.output_file {
-        return write_file(path, &mut response.body);
+    if settings.output_file.is_some() {
+        return copy(body, out, &[], &write_error).map(drop);
     }
 
     let mut first = Vec::with_capacity(SNIFF);
-    (&mut response.body)
-        .take(SNIFF as u64)
-        .read_to_end(&mut first)
-        .map_err(read_error)?;
-    if first.is_empty() {
+    if read_piece(body, &mut first)? == 0 {
         return Ok(());
     }
+    let json_type = response
+        .header("content-type")
+        .is_some_and(crate::spec::is_json_media_type);
     let starts_like_json = matches!(
         first.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{' | b'[')
     );
     if starts_like_json && (json_type || json_fmt::is_json(&first)) {
-        let mut formatter = json_fmt::Formatter::new(settings.layout, settings.colour);
-        let mut buffer = Vec::with_capacity(SNIFF * 2);
-        let mut chunk = first;
-        loop {
-            formatter.feed(&chunk, &mut buffer);
-            out.write_all(&buffer).map_err(io_error)?;
-            buffer.clear();
-            chunk.clear();
-            if (&mut response.body)
-                .take(SNIFF as u64)
-                .read_to_end(&mut chunk)
-                .map_err(read_error)?
-                == 0
-            {
-                break;
-            }
-        }
-        formatter.finish(&mut buffer);
-        return out.write_all(&buffer).map_err(io_error);
+        return write_json(first, body, out, err, settings, json_type, &write_error);
     }
     // A multi-byte character cut at the sniff boundary is not binary.
     let valid_up_to = match std::str::from_utf8(&first) {
@@ -200,23 +196,164 @@ pub fn write_body(
         .map_err(io_error)?;
         return Ok(());
     }
-    out.write_all(&first).map_err(io_error)?;
+    let last = copy(body, out, &first, &write_error)?;
+    if !binary && last != Some(b'\n') && settings.stdout_is_terminal {
+        out.write_all(b"\n").map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// `--jsonata` on a successful answer: the bytes to print, or `None` for nothing (JSONata's
+/// undefined, or an answer without a body such as a 204).
+fn query(
+    expression: &str,
+    response: &Response,
+    body: &mut dyn Read,
+    settings: &Settings,
+) -> Result<Option<Vec<u8>>> {
+    let (bytes, complete) = read_up_to(response, body, settings.max_answer_size)?;
+    if !complete {
+        return Err(too_large(response, settings.max_answer_size, "--jsonata"));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(&bytes)
+        .ok()
+        .filter(|_| json_fmt::is_json(&bytes))
+        .ok_or_else(|| {
+            Error::usage(
+                "--jsonata needs a JSON response, but the server answered with something else",
+            )
+            .with_help("run without --jsonata to see the response")
+        })?;
+    let outcome = jsonata::evaluate(
+        expression,
+        Some(text),
+        &HashMap::new(),
+        jsonata::Limits::default(),
+    )
+    .map_err(|e| jsonata_error(expression, &e, true))?;
+    Ok(match outcome {
+        jsonata::Outcome::Nothing => None,
+        jsonata::Outcome::Text(text) => Some(format!("{text}\n").into_bytes()),
+        jsonata::Outcome::Json(json) => {
+            let colour = settings.colour && settings.output_file.is_none();
+            Some(json_fmt::format(json.as_bytes(), settings.layout, colour))
+        }
+    })
+}
+
+/// A JSONata expression that does not parse or fails on the answer, as the user's error.
+pub fn jsonata_error(expression: &str, e: &jsonata::JsonataError, sent: bool) -> Error {
+    let help = "see https://docs.jsonata.org for the syntax";
+    Error::usage(format!(
+        "JSONata expression `{expression}` failed: {}",
+        e.message
+    ))
+    .with_help(if sent {
+        help.to_string()
+    } else {
+        format!("nothing was sent; {help}")
+    })
+}
+
+/// Prints an answer that starts like JSON: re-indented when it is JSON, exactly as received
+/// (with a warning when it claims to be JSON) when it is not.
+fn write_json(
+    mut held: Vec<u8>,
+    body: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    settings: &Settings,
+    labelled: bool,
+    write_error: &dyn Fn(io::Error) -> Error,
+) -> Result<()> {
+    let mut checker = json_fmt::Checker::default();
+    let mut valid = checker.feed(&held);
+    let mut ended = false;
+    while valid && !ended && held.len() < HOLD {
+        let before = held.len();
+        ended = read_piece(body, &mut held)? == 0;
+        valid = checker.feed(&held[before..]);
+    }
+    let warn = |err: &mut dyn Write, what: String| {
+        if labelled {
+            let _ = writeln!(err, "warning: the answer is labelled JSON but {what}");
+        }
+    };
+    if !valid || (ended && !checker.finish()) {
+        warn(err, "is not valid JSON; it is printed as received".into());
+        return copy(body, out, &held, write_error).map(drop);
+    }
+    let mut formatter = json_fmt::Formatter::new(settings.layout, settings.colour);
+    let mut buffer = Vec::new();
+    let mut seen = held.len() as u64;
+    format_into(&mut formatter, &held, &mut buffer, out, write_error)?;
+    drop(held);
+    let mut chunk = Vec::with_capacity(SNIFF);
+    while !ended {
+        chunk.clear();
+        ended = read_piece(body, &mut chunk)? == 0;
+        if !checker.feed(&chunk) {
+            warn(
+                err,
+                format!(
+                    "is not valid JSON past its first {seen} bytes (printed re-indented); the rest is printed as received"
+                ),
+            );
+            out.write_all(b"\n").map_err(write_error)?;
+            return copy(body, out, &chunk, write_error).map(drop);
+        }
+        seen += chunk.len() as u64;
+        format_into(&mut formatter, &chunk, &mut buffer, out, write_error)?;
+    }
+    if !checker.finish() {
+        warn(err, "ends before its JSON does (cut off?)".into());
+    }
+    buffer.clear();
+    formatter.finish(&mut buffer);
+    out.write_all(&buffer).map_err(write_error)
+}
+
+fn format_into(
+    formatter: &mut json_fmt::Formatter,
+    input: &[u8],
+    buffer: &mut Vec<u8>,
+    out: &mut dyn Write,
+    write_error: &dyn Fn(io::Error) -> Error,
+) -> Result<()> {
+    for piece in input.chunks(FORMAT_PIECE) {
+        buffer.clear();
+        formatter.feed(piece, buffer);
+        out.write_all(buffer).map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// Appends the next piece of the body (up to [`SNIFF`] bytes) to `into`; 0 at the end.
+fn read_piece(body: &mut dyn Read, into: &mut Vec<u8>) -> Result<usize> {
+    body.take(SNIFF as u64)
+        .read_to_end(into)
+        .map_err(read_error)
+}
+
+/// Writes `first`, then the rest of `body`, unchanged; returns the last byte written.
+fn copy(
+    body: &mut dyn Read,
+    out: &mut dyn Write,
+    first: &[u8],
+    write_error: &dyn Fn(io::Error) -> Error,
+) -> Result<Option<u8>> {
+    out.write_all(first).map_err(write_error)?;
     let mut last = first.last().copied();
     let mut chunk = Vec::with_capacity(SNIFF);
-    while (&mut response.body)
-        .take(SNIFF as u64)
-        .read_to_end(&mut chunk)
-        .map_err(read_error)?
-        > 0
-    {
-        out.write_all(&chunk).map_err(io_error)?;
+    while read_piece(body, &mut chunk)? > 0 {
+        out.write_all(&chunk).map_err(write_error)?;
         last = chunk.last().copied();
         chunk.clear();
     }
-    if !binary && last != Some(b'\n') && settings.stdout_is_terminal {
-        out.write_all(b"\n").map_err(io_error)?;
-    }
-    Ok(())
+    Ok(last)
 }
 
 fn read_error(e: std::io::Error) -> Error {
@@ -225,36 +362,279 @@ fn read_error(e: std::io::Error) -> Error {
     ))
 }
 
-/// Streams `body` into `path`.
-fn write_file(path: &PathBuf, body: &mut dyn Read) -> Result<()> {
-    let mut file = std::fs::File::create(path).map_err(|e| {
-        Error::usage(format!(
-            "cannot write the response to {}: {e}",
-            path.display()
-        ))
-    })?;
-    std::io::copy(body, &mut file).map_err(|e| {
-        Error::usage(format!(
-            "cannot write the response to {}: {e}",
-            path.display()
-        ))
-    })?;
-    Ok(())
+/// Reads the answer whole for a step that needs all of it, but never more than `cap` bytes:
+/// the bytes, and whether that was all. An answer whose `Content-Length` is over the cap is
+/// not read at all.
+pub fn read_up_to(response: &Response, body: &mut dyn Read, cap: u64) -> Result<(Vec<u8>, bool)> {
+    let declared = declared_length(response);
+    if declared.is_some_and(|length| length > cap) {
+        return Ok((Vec::new(), false));
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(cap).min(HOLD as u64) as usize);
+    body.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    let complete = bytes.len() as u64 <= cap;
+    Ok((bytes, complete))
 }
 
-/// Output errors: a closed pipe is not a failure worth a message (the caller exits 0).
+fn declared_length(response: &Response) -> Option<u64> {
+    response
+        .header("content-length")
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The answer is too large for `what` to read into memory.
+pub fn too_large(response: &Response, cap: u64, what: &str) -> Error {
+    let declared = declared_length(response);
+    let suggested = declared
+        .unwrap_or(0)
+        .saturating_mul(2)
+        .max(cap.saturating_mul(5));
+    let size = match declared {
+        Some(length) => format!("{} bytes", length),
+        None => format!("more than {}", show_size(cap)),
+    };
+    Error::usage(format!(
+        "the answer is {size}, over the {} that {what} reads into memory",
+        show_size(cap)
+    ))
+    .with_help(format!(
+        "save it with -o FILE (written as it arrives), ask the server for less (a filter or a smaller page), or raise the cap with --max-answer-size, e.g. --max-answer-size {}",
+        show_size(suggested).replace(' ', "")
+    ))
+}
+
+/// A size as `--max-answer-size` takes it: `100MB`, `1.5GB`, `64KiB`, `1000` (bytes).
+/// K, M, G are powers of 1000; KiB, MiB, GiB powers of 1024.
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        _ => u64::MAX,
+    };
+    let value = number.parse::<f64>().ok().map(|n| n * factor as f64);
+    match value {
+        Some(bytes) if factor != u64::MAX && bytes >= 1.0 && bytes < u64::MAX as f64 => {
+            Ok(bytes as u64)
+        }
+        _ => Err(format!(
+            "`{text}` is not a size: write a number of bytes with an optional unit, e.g. 500MB, 2GB or 64KiB"
+        )),
+    }
+}
+
+/// `100 MB`, `1.5 GB`, or `123 bytes`.
+pub fn show_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{} GB", trim_decimals(b as f64 / 1e9)),
+        b if b >= 1_000_000 => format!("{} MB", trim_decimals(b as f64 / 1e6)),
+        b if b >= 1_000 => format!("{} KB", trim_decimals(b as f64 / 1e3)),
+        b => format!("{b} bytes"),
+    }
+}
+
+fn trim_decimals(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").unwrap_or(&text).to_string()
+}
+
+/// A body passed through while its first bytes are kept, for the summary line of an error
+/// answer: the answer itself streams, only this prefix sits in memory.
+pub struct KeepPrefix<R> {
+    inner: R,
+    pub kept: Vec<u8>,
+    limit: usize,
+}
+
+impl<R: Read> KeepPrefix<R> {
+    pub fn new(inner: R, limit: usize) -> KeepPrefix<R> {
+        KeepPrefix {
+            inner,
+            kept: Vec::new(),
+            limit,
+        }
+    }
+}
+
+impl<R: Read> Read for KeepPrefix<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = self.limit.saturating_sub(self.kept.len()).min(n);
+        self.kept.extend_from_slice(&buf[..room]);
+        Ok(n)
+    }
+}
+
+/// `-o FILE`, all or nothing. Created before the request is sent, so a missing folder or a
+/// read-only place fails with nothing sent; the answer goes to `.<name>.<random>.part`
+/// beside FILE, and only [`OutputFile::commit`] (the whole answer arrived) renames it over
+/// FILE. Dropped uncommitted (a broken connection, a timeout, a full disk), the temporary
+/// file is removed and FILE is as it was; on Ctrl-C or SIGTERM the interrupt handler removes
+/// it. A FILE that exists and is not a regular file (`/dev/null`, a FIFO) is written in place.
+pub struct OutputFile {
+    target: PathBuf,
+    /// The file being written, while it is not yet FILE; `None` when writing in place.
+    temp: Option<PathBuf>,
+    file: File,
+}
+
+impl OutputFile {
+    pub fn create(path: &Path) -> Result<OutputFile> {
+        let existing = std::fs::metadata(path).ok();
+        if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
+            if meta.is_dir() {
+                return Err(Error::usage(format!(
+                    "cannot write the response to {}: it is a folder",
+                    path.display()
+                ))
+                .with_help("nothing was sent; give -o a file name"));
+            }
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| file_error(path, &e).with_help("nothing was sent"))?;
+            return Ok(OutputFile {
+                target: path.to_path_buf(),
+                temp: None,
+                file,
+            });
+        }
+        // A symbolic link is followed: the file it points to is the one replaced.
+        let target = match existing {
+            Some(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            None => path.to_path_buf(),
+        };
+        let name = target.file_name().ok_or_else(|| {
+            Error::usage(format!(
+                "cannot write the response to {}: it names no file",
+                path.display()
+            ))
+            .with_help("nothing was sent; give -o a file name")
+        })?;
+        let folder = match target.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let temp = folder.join(format!(
+            ".{}.{}.part",
+            name.to_string_lossy(),
+            random_suffix()
+        ));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+        let file = options.open(&temp).map_err(|e| {
+            let reason = match e.kind() {
+                io::ErrorKind::NotFound => {
+                    format!("the folder {} does not exist", folder.display())
+                }
+                _ => format!("cannot create a file in {}: {e}", folder.display()),
+            };
+            Error::usage(format!(
+                "cannot write the response to {}: {reason}",
+                path.display()
+            ))
+            .with_help("nothing was sent; create the folder or pick another place for -o")
+        })?;
+        if let Some(meta) = &existing {
+            // The new FILE keeps the old one's permissions.
+            let _ = file.set_permissions(meta.permissions());
+        }
+        crate::term::remove_on_interrupt(Some(temp.clone()));
+        Ok(OutputFile {
+            target,
+            temp: Some(temp),
+            file,
+        })
+    }
+
+    /// The whole answer is in: puts it in place of FILE.
+    pub fn commit(mut self) -> Result<()> {
+        let Some(temp) = &self.temp else {
+            return Ok(());
+        };
+        self.file
+            .sync_all()
+            .and_then(|()| std::fs::rename(temp, &self.target))
+            .map_err(|e| file_error(&self.target, &e))?;
+        self.temp = None;
+        crate::term::remove_on_interrupt(None);
+        Ok(())
+    }
+}
+
+impl Write for OutputFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+            crate::term::remove_on_interrupt(None);
+        }
+    }
+}
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    if getrandom::fill(&mut bytes).is_err() {
+        // create_new still refuses to reuse a name; the process id keeps runs apart.
+        return format!("{}", std::process::id());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_error(path: &Path, e: &io::Error) -> Error {
+    Error::usage(format!(
+        "cannot write the response to {}: {e}",
+        path.display()
+    ))
+}
+
+/// Output errors: a closed pipe is an error kind of its own, which ends the run quietly.
 pub fn io_error(e: io::Error) -> Error {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        Error::new(crate::error::ErrorKind::Usage, BROKEN_PIPE)
+        Error::new(ErrorKind::BrokenPipe, "the reader of the output went away")
     } else {
         Error::usage(format!("cannot write output: {e}"))
     }
 }
 
-pub const BROKEN_PIPE: &str = "broken pipe";
+/// Stands in for a stdout that was closed when the process started (`epilot ... >&-`):
+/// writing to it fails instead of vanishing into the /dev/null the runtime put there.
+pub struct ClosedStdout;
+
+impl Write for ClosedStdout {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::other("stdout is closed"))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// The one-line summary of an error answer for stderr: "the server answered 404 Not Found:
-/// <message from the body>".
+/// <message from the body>". `body` is the answer's start ([`SUMMARY_PREFIX`] bytes at most).
 pub fn status_summary(response: &Response, body: &[u8]) -> String {
     let detail = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
@@ -272,4 +652,153 @@ pub fn status_summary(response: &Response, body: &[u8]) -> String {
         line.push_str(&detail);
     }
     line.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_with_units() {
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("1.5gb"), Ok(1_500_000_000));
+        assert_eq!(parse_size("64KiB"), Ok(65_536));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2 M"), Ok(2_000_000));
+        for bad in ["", "MB", "0", "-5", "5 parsecs", "1e99GB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(show_size(DEFAULT_MAX_ANSWER_SIZE), "100 MB");
+        assert_eq!(show_size(1_500_000_000), "1.5 GB");
+        assert_eq!(show_size(12), "12 bytes");
+    }
+
+    #[test]
+    fn the_verbose_body_is_cut_after_the_limit() {
+        let body = "é".repeat(3000);
+        let shown = body_preview(body.as_bytes(), Some(TRACE_BODY_LIMIT));
+        let (text, note) = shown.split_once('\n').unwrap();
+        assert_eq!(text, "é".repeat(2048));
+        assert_eq!(note, "… (1904 more bytes)");
+        assert_eq!(body_preview(b"{}", Some(TRACE_BODY_LIMIT)), "{}");
+        assert_eq!(body_preview(b"\xff\x00", None), "(2 bytes of binary data)");
+    }
+
+    fn print(body: Vec<u8>) -> (Vec<u8>, String) {
+        let response = Response {
+            status: 200,
+            reason: "OK".into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Box::new(io::empty()),
+        };
+        let settings = Settings {
+            layout: Layout::Compact,
+            colour: false,
+            jsonata: None,
+            output_file: None,
+            stdout_is_terminal: false,
+            max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        write_body(
+            &mut out,
+            &mut err,
+            &response,
+            &mut body.as_slice(),
+            &settings,
+        )
+        .unwrap();
+        (out, String::from_utf8(err).unwrap())
+    }
+
+    /// A JSON array larger than [`HOLD`], with spaces for the compact layout to remove.
+    fn big_array() -> Vec<u8> {
+        format!("[{}1]", "1, ".repeat(HOLD / 2)).into_bytes()
+    }
+
+    #[test]
+    fn a_large_answer_is_formatted_as_it_streams() {
+        let (out, err) = print(big_array());
+        assert_eq!(err, "");
+        assert_eq!(out, format!("[{}1]\n", "1,".repeat(HOLD / 2)).into_bytes());
+    }
+
+    #[test]
+    fn a_large_answer_that_breaks_off_or_turns_to_garbage_is_reported() {
+        let mut cut = big_array();
+        cut.pop();
+        let (out, err) = print(cut);
+        assert!(err.contains("ends before its JSON does"), "{err}");
+        assert!(out.ends_with(b",1\n"));
+
+        let mut garbage = big_array();
+        garbage.extend_from_slice(b" <html>");
+        let (out, err) = print(garbage);
+        assert!(err.contains("is not valid JSON past its first"), "{err}");
+        assert!(out.ends_with(b"1] <html>"), "the rest as received");
+    }
+
+    fn names(folder: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_output_file_appears_only_on_commit_and_vanishes_when_dropped() {
+        let folder = tempfile::tempdir().unwrap();
+        let target = folder.path().join("answer.json");
+        let mut file = OutputFile::create(&target).unwrap();
+        file.write_all(b"half").unwrap();
+        let listed = names(folder.path());
+        assert!(
+            listed.len() == 1
+                && listed[0].starts_with(".answer.json.")
+                && listed[0].ends_with(".part"),
+            "{listed:?}"
+        );
+        drop(file);
+        assert!(names(folder.path()).is_empty(), "dropped: nothing left");
+
+        let mut file = OutputFile::create(&target).unwrap();
+        file.write_all(b"whole").unwrap();
+        file.commit().unwrap();
+        assert_eq!(names(folder.path()), ["answer.json"]);
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_output_file_follows_a_link_and_keeps_the_old_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let real = folder.path().join("real.json");
+        std::fs::write(&real, "old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = folder.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut file = OutputFile::create(&link).unwrap();
+        file.write_all(b"new").unwrap();
+        file.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_kept_prefix_stops_at_its_limit_and_passes_everything_through() {
+        let mut reader = KeepPrefix::new(&b"0123456789"[..], 4);
+        let mut all = Vec::new();
+        reader.read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"0123456789");
+        assert_eq!(reader.kept, b"0123");
+    }
 }

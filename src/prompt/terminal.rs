@@ -112,7 +112,15 @@ impl Prompter for Terminal {
         crate::term::exit_on_interrupt();
         rpassword::prompt_password(format!("{} ", ask.message))
             .map(|typed| typed.trim().to_string())
-            .map_err(|e| Error::usage(format!("cannot read from the terminal: {e}")))
+            .map_err(|e| match e.kind() {
+                // rpassword raises SIGINT itself and returns this at once: the handler's exit
+                // may not have won the race, and 130 is the answer either way.
+                std::io::ErrorKind::Interrupted => Error::new(
+                    crate::error::ErrorKind::Interrupted,
+                    "interrupted; nothing was sent",
+                ),
+                _ => Error::usage(format!("cannot read from the terminal: {e}")),
+            })
     }
 
     fn edit(&mut self, ask: &Ask, template: &str) -> Result<String> {

@@ -13,6 +13,7 @@ mod interactive;
 mod jsonata_suite;
 mod network;
 mod output;
+mod output_faults;
 mod secrets;
 mod server;
 mod user_api;

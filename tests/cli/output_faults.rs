@@ -1,0 +1,562 @@
+//! Output under faults (issues #14, #15): `-o` is all or nothing, memory stays bounded
+//! whatever the answer's size or depth, and the exit code keeps its word when the reader of
+//! stdout goes away or stdout is closed.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+use crate::server::{Reply, Server};
+use crate::util::{stderr_of, stdout_of, Sandbox};
+
+/// A one-connection server that reads the request, reports it, then plays `answer` on the
+/// raw socket: half a body then a reset, a stall, or bytes no well-behaved server sends.
+struct RawServer {
+    url: String,
+    seen: mpsc::Receiver<Vec<u8>>,
+}
+
+impl RawServer {
+    fn start(answer: impl FnOnce(TcpStream) + Send + 'static) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tell, seen) = mpsc::channel();
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let request = read_request(&mut stream);
+            let _ = tell.send(request);
+            answer(stream);
+        });
+        RawServer { url, seen }
+    }
+
+    /// Waits until the request has arrived (the client is past every check before sending).
+    fn wait_for_request(&self) -> Vec<u8> {
+        self.seen
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the request arrived")
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> Vec<u8> {
+    let mut request = Vec::new();
+    let mut byte = [0u8; 1];
+    while !request.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => request.push(byte[0]),
+            _ => return request,
+        }
+    }
+    let head = String::from_utf8_lossy(&request).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    let _ = stream.read_exact(&mut body);
+    request.extend(body);
+    request
+}
+
+const HALF: &[u8] = br#"{"items":[1,2,3,"#;
+
+/// Headers promising 1000 bytes, then 16 of them.
+fn send_half(stream: &mut TcpStream) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(HALF).unwrap();
+    stream.flush().unwrap();
+}
+
+/// Closes with a TCP reset (SO_LINGER 0) instead of an orderly end.
+fn reset(stream: TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: sets an option on a socket we own, from a properly sized struct.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            std::ptr::addr_of!(linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    drop(stream);
+}
+
+/// Holds the connection open until the client goes away.
+fn stall(mut stream: TcpStream) {
+    let _ = stream.read(&mut [0u8; 1]);
+}
+
+fn get_me(sandbox: &Sandbox, url: &str) -> assert_cmd::Command {
+    let mut cmd = sandbox.epilot();
+    cmd.args(["user", "getMeV2", "-s", url, "-t", "tok"]);
+    cmd
+}
+
+/// The binary as a child process with our own pipes, in the sandbox's environment.
+fn spawn(sandbox: &Sandbox, args: &[&str]) -> std::process::Child {
+    Command::new(assert_cmd::cargo::cargo_bin("epilot"))
+        .args(args)
+        .current_dir(sandbox.path())
+        .env_clear()
+        .env("HOME", sandbox.path())
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The names in `folder`, sorted.
+fn listing(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A folder holding only `old.json`, with known content.
+fn folder_with_old_file(sandbox: &Sandbox) -> std::path::PathBuf {
+    let old = sandbox.write("out/old.json", "previous answer\n");
+    assert_eq!(listing(old.parent().unwrap()), ["old.json"]);
+    old
+}
+
+fn assert_old_file_untouched(old: &Path) {
+    assert_eq!(
+        std::fs::read_to_string(old).unwrap(),
+        "previous answer\n",
+        "the old file keeps its content"
+    );
+    assert_eq!(
+        listing(old.parent().unwrap()),
+        ["old.json"],
+        "no partial file is left behind"
+    );
+}
+
+#[test]
+fn o_into_a_missing_folder_is_exit_2_and_nothing_is_sent() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", "no/such/folder/me.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("cannot write the response to no/such/folder/me.json: the folder no/such/folder does not exist")
+            && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+}
+
+#[test]
+fn o_below_a_plain_file_is_exit_2_and_nothing_is_sent() {
+    // As root, a read-only folder is still writable; a path through a file is refused by anyone.
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    sandbox.write("plain", "x");
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", "plain/me.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("cannot write the response to plain/me.json"));
+    server.assert_untouched();
+}
+
+#[test]
+fn o_replaces_the_file_only_with_a_whole_answer() {
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let output = get_me(&sandbox, &server.url)
+        .arg("-o")
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), r#"{"new":true}"#);
+    assert_eq!(listing(old.parent().unwrap()), ["old.json"]);
+}
+
+#[test]
+fn a_reset_mid_answer_is_exit_3_and_the_old_file_stays() {
+    let server = RawServer::start(|mut stream| {
+        send_half(&mut stream);
+        reset(stream);
+    });
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let output = get_me(&sandbox, &server.url)
+        .arg("-o")
+        .arg(&old)
+        .output()
+        .unwrap();
+    server.wait_for_request();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("the connection broke while reading the answer"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("old.json"),
+        "a network fault is not blamed on the file: {err}"
+    );
+    assert_old_file_untouched(&old);
+}
+
+#[test]
+fn a_stall_past_the_timeout_is_exit_3_and_the_old_file_stays() {
+    let server = RawServer::start(|mut stream| {
+        send_half(&mut stream);
+        stall(stream);
+    });
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let started = std::time::Instant::now();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--timeout", "2", "-o"])
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "the timeout ends the read"
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert!(!stderr_of(&output).contains("old.json"));
+    assert_old_file_untouched(&old);
+}
+
+#[test]
+fn sigterm_during_a_stalled_answer_leaves_no_partial_file() {
+    let server = RawServer::start(|mut stream| {
+        send_half(&mut stream);
+        stall(stream);
+    });
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let target = old.display().to_string();
+    let child = spawn(
+        &sandbox,
+        &[
+            "user",
+            "getMeV2",
+            "-s",
+            &server.url,
+            "-t",
+            "tok",
+            "-o",
+            &target,
+        ],
+    );
+    server.wait_for_request();
+    // The temporary file exists from before the request was sent.
+    assert_eq!(
+        listing(old.parent().unwrap()).len(),
+        2,
+        "a .part file is being written"
+    );
+    // SAFETY: signals our own child process, by its id.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    assert_old_file_untouched(&old);
+}
+
+#[test]
+fn a_full_device_is_a_write_error_and_special_files_are_written_in_place() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    // No unprivileged way to make a small full filesystem here; /dev/full fails every write.
+    let full = get_me(&sandbox, &server.url)
+        .args(["-o", "/dev/full"])
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(2));
+    assert!(
+        stderr_of(&full)
+            .contains("cannot write the response to /dev/full: No space left on device"),
+        "{}",
+        stderr_of(&full)
+    );
+    let null = get_me(&sandbox, &server.url)
+        .args(["-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(null.status.code(), Some(0), "{}", stderr_of(&null));
+    use std::os::unix::fs::FileTypeExt;
+    for device in ["/dev/full", "/dev/null"] {
+        assert!(
+            std::fs::metadata(device)
+                .unwrap()
+                .file_type()
+                .is_char_device(),
+            "{device} is never replaced by a file"
+        );
+    }
+}
+
+#[test]
+fn an_error_answer_streams_whole_and_its_summary_comes_from_the_start() {
+    let big = format!(
+        r#"{{"message":"Boom","trace":"{}"}}"#,
+        "x".repeat(3 * 1024 * 1024)
+    );
+    let body: &'static str = Box::leak(big.clone().into_boxed_str());
+    let server = Server::json(500, body);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout_of(&output), format!("{big}\n"));
+    // The summary parses only the first 64 KB, too little of this answer for its message.
+    assert!(
+        stderr_of(&output).contains("error: the server answered 500 Internal Server Error"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn an_http_error_still_exits_1_when_the_reader_has_gone() {
+    let server = Server::json(500, r#"{"message":"Boom"}"#);
+    let sandbox = Sandbox::new();
+    let mut child = spawn(
+        &sandbox,
+        &["user", "getMeV2", "-s", &server.url, "-t", "tok"],
+    );
+    // As `| true` does: the reader is gone before the answer is written.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("the server answered 500"));
+    server.single();
+}
+
+#[test]
+fn a_closed_stdout_is_an_error_and_nothing_is_sent() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec "$0" user getMeV2 -s "$1" -t tok >&-"#)
+        .arg(assert_cmd::cargo::cargo_bin("epilot"))
+        .arg(&server.url)
+        .env_clear()
+        .env("HOME", sandbox.path())
+        .current_dir(sandbox.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("cannot write output: stdout is closed"),
+        "{}",
+        stderr_of(&output)
+    );
+    server.assert_untouched();
+}
+
+#[test]
+fn an_answer_nested_100000_deep_prints_small_and_exits_0() {
+    let depth = 100_000;
+    let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let body: &'static str = Box::leak(body.into_boxed_str());
+    let server = Server::json(200, body);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(
+        output.stdout.len() < 1_000_000,
+        "{} bytes",
+        output.stdout.len()
+    );
+    let brackets = output.stdout.iter().filter(|b| **b == b'[').count();
+    assert_eq!(brackets, depth, "every level is printed");
+    assert!(stderr_of(&output).is_empty(), "{}", stderr_of(&output));
+}
+
+#[test]
+fn jsonata_refuses_an_answer_over_the_cap_before_reading_it() {
+    let big: &'static str = Box::leak(format!("[{}1]", "1,".repeat(5000)).into_boxed_str());
+    let server = Server::json(200, big);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "$count($)", "--max-answer-size", "1KB"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("the answer is 10003 bytes, over the 1 KB that --jsonata reads into memory")
+            && err.contains("-o FILE")
+            && err.contains("--max-answer-size 20KB"),
+        "{err}"
+    );
+    // Raised, the same answer is queried.
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "$count($)", "--max-answer-size", "20KB"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&output), "5001\n", "{}", stderr_of(&output));
+}
+
+#[test]
+fn jsonata_stops_reading_an_answer_of_unknown_length_at_the_cap() {
+    let server = RawServer::start(|mut stream| {
+        // No Content-Length: the answer ends when the connection does.
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[";
+        stream.write_all(head.as_bytes()).unwrap();
+        let chunk = "1,".repeat(1000);
+        // Far more than the cap; the client stops reading and goes away.
+        for _ in 0..1000 {
+            if stream.write_all(chunk.as_bytes()).is_err() {
+                return;
+            }
+        }
+        let _ = stream.write_all(b"1]");
+    });
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "$count($)", "--max-answer-size", "10KB"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("the answer is more than 10 KB, over the 10 KB"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn jsonata_on_an_answer_without_body_exits_0() {
+    let server = Server::start(|_| Reply::raw(204, "application/json", b""));
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "id"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "");
+}
+
+#[test]
+fn a_bad_jsonata_expression_is_refused_before_sending() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "items[", "-o", "never.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("JSONata expression `items[` failed") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+    assert!(!sandbox.path().join("never.json").exists());
+}
+
+#[test]
+fn verbose_shows_a_few_kb_of_a_large_upload() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let name = "n".repeat(200_000);
+    let body = format!(r#"{{"name":"{name}"}}"#);
+    let file = sandbox.write("group.json", &body);
+    let output = sandbox
+        .epilot()
+        .args([
+            "user",
+            "createGroup",
+            "-v",
+            "--no-validate",
+            "-s",
+            &server.url,
+            "-t",
+            "tok",
+        ])
+        .arg("-d")
+        .arg(format!("@{}", file.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    let more = body.len() - 4096;
+    assert!(err.contains(&format!("> … ({more} more bytes)")), "{err}");
+    assert!(err.len() < 8 * 1024, "stderr holds {} bytes", err.len());
+    assert_eq!(
+        server.single().body,
+        body.as_bytes(),
+        "the whole body was sent"
+    );
+}
+
+#[test]
+fn an_answer_labelled_json_that_is_not_is_printed_exactly_with_a_warning() {
+    for body in [
+        &br#"{"a": [1, 2"#[..],
+        &br#"{"a": 1} trailing"#[..],
+        &b"[1, 2,, 3]"[..],
+    ] {
+        let server = Server::start(move |_| Reply::raw(200, "application/json", body));
+        let sandbox = Sandbox::new();
+        let output = get_me(&sandbox, &server.url).output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(output.stdout, body, "printed byte for byte");
+        assert!(
+            stderr_of(&output)
+                .contains("warning: the answer is labelled JSON but is not valid JSON"),
+            "{}",
+            stderr_of(&output)
+        );
+    }
+}
+
+#[test]
+fn validate_response_skips_an_answer_over_the_cap_and_still_prints_it() {
+    let big: &'static str =
+        Box::leak(format!(r#"{{"id":"{}"}}"#, "u".repeat(4000)).into_boxed_str());
+    let server = Server::json(200, big);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--validate-response", "--json", "--max-answer-size", "1KB"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), format!("{big}\n"));
+    assert!(
+        stderr_of(&output)
+            .contains("not checked, the answer is larger than --max-answer-size (1 KB)"),
+        "{}",
+        stderr_of(&output)
+    );
+}
