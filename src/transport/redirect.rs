@@ -12,7 +12,8 @@ use crate::spec::Method;
 pub const MAX_HOPS: usize = 10;
 
 /// Headers that describe the request itself rather than who sends it: safe for any origin.
-const GENERIC_HEADERS: [&str; 2] = ["accept", "user-agent"];
+/// (The conditional ones keep a definition download revalidating through a CDN hop.)
+const GENERIC_HEADERS: [&str; 4] = ["accept", "user-agent", "if-none-match", "if-modified-since"];
 
 /// Scheme, host and effective port: two URLs with the same origin may share secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,6 +328,19 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(names(&get.request), ["Accept"]);
+    }
+
+    #[test]
+    fn a_definition_download_keeps_revalidating_on_another_origin() {
+        let mut download = request(Method::Get, "https://docs.test/user.yaml", None);
+        download.headers.push(Header {
+            name: "If-None-Match".into(),
+            value: Secret::from("\"v1\"".to_string()),
+        });
+        let hop = next(&download, 302, Some("https://cdn.test/user.yaml"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(names(&hop.request), ["Accept", "If-None-Match"]);
     }
 
     #[test]
