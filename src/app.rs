@@ -500,7 +500,7 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
     transport::Settings {
         timeout: options
             .timeout
-            .map(Duration::from_secs_f64)
+            .map(|seconds| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
             .unwrap_or(transport::DEFAULT_TIMEOUT),
         retries: options.retries.unwrap_or(transport::DEFAULT_RETRIES),
         retry_unsafe: options.retry_unsafe,

@@ -33,6 +33,7 @@ const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(10);
 /// A `Retry-After` longer than this is not waited for: the answer is returned instead.
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 /// The most a downloaded definition may weigh; the largest epilot spec is about 0.5 MB.
 pub const DOWNLOAD_CAP: u64 = 50 * 1024 * 1024;
 
@@ -218,7 +219,8 @@ pub fn send(
     settings: &Settings,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Response> {
-    let deadline = Instant::now() + settings.timeout;
+    // Longer than anyone waits; keeps an absurd --timeout from overflowing the clock.
+    let deadline = Instant::now() + settings.timeout.min(LONGEST_TIMEOUT);
     let trust = Trust::new(settings)?;
     let mut current = request.clone();
     for hop in 0..=redirect::MAX_HOPS {
