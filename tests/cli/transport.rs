@@ -447,7 +447,10 @@ fn a_failing_proxy_is_named_not_the_server() {
     server.assert_untouched();
 }
 
-/// An https server on 127.0.0.1 with the fixture certificate `name`; each connection gets
+/// An https server on 127.0.0.1 with the fixture certificate `name` (test-only keys, made
+/// once with `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes
+/// -days 36500 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1`, so
+/// CA:TRUE as openssl sets it); each connection gets
 /// `respond(path)` as raw bytes after the head. Records the request lines.
 fn tls_server(
     name: &str,
