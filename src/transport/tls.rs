@@ -274,9 +274,10 @@ pub fn describe(error: &rustls::Error, host: &str, cacert: Option<&Path>) -> Err
             C::UnknownIssuer => {
                 format!("the certificate of {host} is not signed by an authority {trusted}")
             }
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                format!("the certificate of {host} is not valid for the name {host}")
-            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+                "the certificate of {host} is not valid for the name {}",
+                without_port(host)
+            ),
             C::Expired | C::ExpiredContext { .. } => {
                 format!("the certificate of {host} has expired")
             }
@@ -299,4 +300,56 @@ pub fn describe(error: &rustls::Error, host: &str, cacert: Option<&Path>) -> Err
         _ => format!("the TLS handshake with {host} failed"),
     };
     Error::network(why).with_help(HELP)
+}
+
+fn without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port))
+            if (!name.contains(':') || name.ends_with(']'))
+                && port.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshake_failures_are_sentences_with_what_to_try() {
+        let cases = [
+            (
+                rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+                Some(Path::new("ca.pem")),
+                "the certificate of h:1 is not signed by an authority in --cacert ca.pem",
+            ),
+            (
+                rustls::Error::InvalidCertificate(CertificateError::Expired),
+                None,
+                "the certificate of h:1 has expired",
+            ),
+            (
+                rustls::Error::InvalidCertificate(CertificateError::NotValidForName),
+                None,
+                "the certificate of h:1 is not valid for the name h",
+            ),
+            (
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+                None,
+                "h:1 did not answer in TLS (is it a plain http:// server?)",
+            ),
+        ];
+        for (error, cacert, message) in cases {
+            let described = describe(&error, "h:1", cacert);
+            assert_eq!(described.message, message);
+            assert_eq!(described.help.as_deref(), Some(HELP));
+            assert_eq!(described.kind, crate::error::ErrorKind::Network);
+        }
+        assert_eq!(without_port("[::1]:8443"), "[::1]");
+        assert_eq!(without_port("::1"), "::1");
+        assert_eq!(without_port("a.test"), "a.test");
+    }
 }

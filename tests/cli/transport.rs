@@ -537,6 +537,29 @@ fn a_self_signed_certificate_in_cacert_is_trusted() {
 }
 
 #[test]
+fn https_goes_through_https_proxy_with_cacert_trust() {
+    let (url, lines) = tls_server("self-signed", ok_json);
+    let (proxy, targets) = connect_proxy(200);
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .epilot()
+        .args(["user", "getMeV2", "-t", "t", "-s", &url])
+        .args(["--cacert", &fixture("tls/self-signed.pem")])
+        .env("HTTPS_PROXY", &proxy)
+        .env("HTTP_PROXY", "socks5://not-for-https:1080")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "{\n  \"tls\": true\n}\n");
+    let host = url.trim_start_matches("https://");
+    assert_eq!(
+        targets.lock().unwrap().as_slice(),
+        [format!("CONNECT {host} HTTP/1.1")]
+    );
+    assert_eq!(lines.lock().unwrap().len(), 1);
+}
+
+#[test]
 fn a_refused_certificate_says_what_to_try_without_debug_text() {
     let (url, lines) = tls_server("self-signed", ok_json);
     let sandbox = Sandbox::new();
