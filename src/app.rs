@@ -464,15 +464,9 @@ fn call(
         term::exit_on_interrupt();
         let verbose = options.verbose;
         let stderr = &mut *env.stderr;
-        transport::send(&prepared, &settings, &mut |retry| {
+        transport::send(&prepared, &settings, &mut |event| {
             if verbose {
-                let _ = writeln!(
-                    stderr,
-                    "* attempt {} failed ({}); retrying in {:.1}s",
-                    retry.attempt,
-                    retry.reason,
-                    retry.wait.as_secs_f64()
-                );
+                write_transport_event(stderr, event);
             }
         })?
     };
@@ -593,12 +587,34 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
     transport::Settings {
         timeout: options
             .timeout
-            .map(Duration::from_secs_f64)
+            .map(|seconds| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
             .unwrap_or(transport::DEFAULT_TIMEOUT),
         retries: options.retries.unwrap_or(transport::DEFAULT_RETRIES),
         retry_unsafe: options.retry_unsafe,
         cacert: options.cacert.clone(),
         insecure: options.insecure,
+        proxies: transport::proxy::ProxyEnv::from_vars(env.var),
+    }
+}
+
+/// `-v`: a retry or a redirect, and what changed on the way.
+fn write_transport_event(stderr: &mut dyn Write, event: &transport::Event) {
+    match event {
+        transport::Event::Retry(retry) => {
+            let _ = writeln!(
+                stderr,
+                "* attempt {} failed ({}); retrying in {:.1}s",
+                retry.attempt,
+                retry.reason,
+                retry.wait.as_secs_f64()
+            );
+        }
+        transport::Event::Redirect { status, to, notes } => {
+            let _ = writeln!(stderr, "* {status}: following the redirect to {to}");
+            for note in notes {
+                let _ = writeln!(stderr, "* {note}");
+            }
+        }
     }
 }
 

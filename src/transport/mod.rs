@@ -1,0 +1,674 @@
+//! The only module that talks HTTP. It sends a [`PreparedRequest`] with ureq, following
+//! redirects itself (see [`redirect`]) and retrying what is safe to retry, all under one
+//! deadline: `--timeout` bounds the whole exchange, waits and body included. It hands back the
+//! status, headers and the body as a stream, so large answers never sit in memory. Every
+//! failure becomes a network error (exit 3) that names the host (or the proxy) and the phase
+//! that failed.
+//!
+//! Proxies come from the environment as curl reads it ([`proxy`]); TLS trusts the platform's
+//! roots, or only `--cacert` ([`tls`]); `--insecure` turns verification off.
+
+pub mod proxy;
+pub mod redirect;
+pub mod tls;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ureq::tls::{RootCerts, TlsConfig};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+use ureq::Agent;
+
+use crate::error::{Error, Result};
+use crate::request::PreparedRequest;
+use crate::spec::Method;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_RETRIES: u32 = 2;
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(10);
+/// A `Retry-After` longer than this is not waited for: the answer is returned instead.
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+/// The most a downloaded definition may weigh; the largest epilot spec is about 0.5 MB.
+pub const DOWNLOAD_CAP: u64 = 50 * 1024 * 1024;
+
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    /// The body, read as it arrives.
+    pub body: Box<dyn Read + Send>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Reads the whole body (for JSONata, error summaries and response validation).
+    pub fn read_all(&mut self) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.body.read_to_end(&mut bytes).map_err(read_error)?;
+        Ok(bytes)
+    }
+}
+
+/// A failed body read in words: the deadline, or a broken connection.
+pub fn read_error(error: std::io::Error) -> Error {
+    if error.kind() == std::io::ErrorKind::TimedOut {
+        return Error::network(format!("timed out while reading the answer: {error}"))
+            .with_help("raise the limit with --timeout SECONDS, or check the server");
+    }
+    Error::network(format!(
+        "the connection broke while reading the answer: {error}"
+    ))
+}
+
+/// How requests are sent: limits, retries, trust and proxies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// For the whole exchange: every attempt, wait, redirect and the body.
+    pub timeout: Duration,
+    pub retries: u32,
+    /// Retry POST and PATCH too (they may not be idempotent).
+    pub retry_unsafe: bool,
+    pub cacert: Option<PathBuf>,
+    pub insecure: bool,
+    pub proxies: proxy::ProxyEnv,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: DEFAULT_TIMEOUT,
+            retries: DEFAULT_RETRIES,
+            retry_unsafe: false,
+            cacert: None,
+            insecure: false,
+            proxies: proxy::ProxyEnv::default(),
+        }
+    }
+}
+
+/// Why an attempt is repeated, for `-v`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retry {
+    /// The attempt that failed, from 1.
+    pub attempt: u32,
+    pub reason: String,
+    pub wait: Duration,
+}
+
+/// What happened on the way, for `-v`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Retry(Retry),
+    Redirect {
+        status: u16,
+        to: String,
+        /// What changed: method, body, headers left behind.
+        notes: Vec<String>,
+    },
+}
+
+/// How https is checked: by ureq (platform roots, or nothing with --insecure), or by our
+/// connector with the --cacert verifier.
+enum Trust {
+    Ureq(TlsConfig),
+    Cacert(Arc<rustls::ClientConfig>),
+}
+
+impl Trust {
+    fn new(settings: &Settings) -> Result<Trust> {
+        match &settings.cacert {
+            Some(path) => {
+                let certificates = tls::read_cacert(path)?;
+                if settings.insecure {
+                    return Ok(Trust::Ureq(ureq_tls(true)));
+                }
+                Ok(Trust::Cacert(tls::client_config(path, certificates)?))
+            }
+            None => Ok(Trust::Ureq(ureq_tls(settings.insecure))),
+        }
+    }
+}
+
+fn ureq_tls(insecure: bool) -> TlsConfig {
+    TlsConfig::builder()
+        .root_certs(RootCerts::PlatformVerifier)
+        .disable_verification(insecure)
+        .build()
+}
+
+/// One attempt's agent: it may use what is left of the deadline, and follows no redirect.
+fn agent(trust: &Trust, proxy: Option<ureq::Proxy>, remaining: Duration) -> Agent {
+    let builder = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(remaining))
+        .timeout_connect(Some(CONNECT_TIMEOUT.min(remaining)))
+        .allow_non_standard_methods(true)
+        .user_agent(format!("epilot/{}", env!("CARGO_PKG_VERSION")))
+        .proxy(proxy);
+    match trust {
+        Trust::Ureq(tls) => builder.tls_config(tls.clone()).build().into(),
+        Trust::Cacert(config) => {
+            let connector =
+                ().chain(ConnectProxyConnector::default())
+                    .chain(TcpConnector::default())
+                    .chain(tls::PinnedTls {
+                        config: config.clone(),
+                    });
+            Agent::with_parts(builder.build(), connector, DefaultResolver::default())
+        }
+    }
+}
+
+/// Methods that may be repeated without changing the outcome (RFC 9110 §9.2.2).
+pub fn is_idempotent(method: Method) -> bool {
+    !matches!(method, Method::Post | Method::Patch)
+}
+
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Exponential backoff with jitter: about base × 2^(n-1), between half and all of it.
+pub fn backoff(attempt: u32, jitter: f64) -> Duration {
+    let exponential = BACKOFF_BASE.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    exponential
+        .min(BACKOFF_CAP)
+        .mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (hasher.finish() % 10_000) as f64 / 10_000.0
+}
+
+/// Sends `request`, following up to [`redirect::MAX_HOPS`] redirects and retrying each hop
+/// as [`send_hop`] does, all before one deadline `settings.timeout` from now. `on_event`
+/// hears about each repeat and redirect (for `-v`).
+pub fn send(
+    request: &PreparedRequest,
+    settings: &Settings,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Response> {
+    // Longer than anyone waits; keeps an absurd --timeout from overflowing the clock.
+    let deadline = Instant::now() + settings.timeout.min(LONGEST_TIMEOUT);
+    let trust = Trust::new(settings)?;
+    let mut current = request.clone();
+    for hop in 0..=redirect::MAX_HOPS {
+        let response = send_hop(&current, settings, &trust, deadline, on_event)?;
+        let Some(next) = redirect::next(&current, response.status, response.header("location"))?
+        else {
+            return Ok(response);
+        };
+        if hop == redirect::MAX_HOPS {
+            break;
+        }
+        on_event(&Event::Redirect {
+            status: response.status,
+            to: next.request.url.clone(),
+            notes: next.notes,
+        });
+        current = next.request;
+    }
+    Err(Error::network(format!(
+        "{} redirected more than {} times",
+        request.url,
+        redirect::MAX_HOPS
+    ))
+    .with_help("the server may be redirecting in a loop; -v shows each hop"))
+}
+
+/// One hop: retries connection failures and 429/502/503/504 answers for idempotent methods
+/// (all methods with `retry_unsafe`), as long as the deadline allows.
+fn send_hop(
+    request: &PreparedRequest,
+    settings: &Settings,
+    trust: &Trust,
+    deadline: Instant,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Response> {
+    let chosen = settings.proxies.for_url(&request.url)?;
+    let may_retry =
+        settings.retries > 0 && (is_idempotent(request.method) || settings.retry_unsafe);
+    let mut attempt = 1;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(out_of_time(&request.url, settings.timeout, "talking to"));
+        }
+        let agent = agent(trust, chosen.as_ref().map(|c| c.proxy.clone()), remaining);
+        let outcome = send_once(&agent, request, settings.timeout);
+        let retry = match &outcome {
+            Ok(response)
+                if may_retry
+                    && is_retryable_status(response.status)
+                    && attempt <= settings.retries =>
+            {
+                let wait = response
+                    .header("retry-after")
+                    .and_then(|v| retry_after(v, std::time::SystemTime::now()))
+                    .unwrap_or_else(|| backoff(attempt, jitter()));
+                (wait <= RETRY_AFTER_CAP)
+                    .then(|| (format!("the server answered {}", response.status), wait))
+            }
+            Err(error)
+                if may_retry && is_connection_failure(error) && attempt <= settings.retries =>
+            {
+                Some((error.to_string(), backoff(attempt, jitter())))
+            }
+            _ => None,
+        };
+        let failed = |error| {
+            let context = Failure {
+                url: &request.url,
+                proxy: chosen.as_ref(),
+                cacert: settings.cacert.as_deref().filter(|_| !settings.insecure),
+                timeout: settings.timeout,
+                remaining,
+            };
+            describe(error, &context)
+        };
+        let Some((reason, wait)) = retry else {
+            return outcome.map_err(failed);
+        };
+        // Never wait past the deadline: return what we have instead.
+        if Instant::now() + wait >= deadline {
+            return outcome.map_err(failed);
+        }
+        on_event(&Event::Retry(Retry {
+            attempt,
+            reason,
+            wait,
+        }));
+        drop(outcome);
+        std::thread::sleep(wait);
+        attempt += 1;
+    }
+}
+
+fn is_connection_failure(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Io(io) => !matches!(
+            io.kind(),
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+        ),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => true,
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => true,
+        _ => false,
+    }
+}
+
+fn send_once(
+    agent: &Agent,
+    request: &PreparedRequest,
+    timeout: Duration,
+) -> std::result::Result<Response, ureq::Error> {
+    let mut builder = ureq::http::Request::builder()
+        .method(request.method.as_str())
+        .uri(&request.url);
+    for header in &request.headers {
+        builder = builder.header(&header.name, header.value.expose());
+    }
+    let http_request = builder
+        .body(request.body.clone().unwrap_or_default())
+        .map_err(ureq::Error::Http)?;
+    let response = agent.run(http_request)?;
+    let status = response.status();
+    let version = format!("{:?}", response.version());
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    Ok(Response {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        version,
+        headers,
+        body: Box::new(Bounded {
+            inner: response.into_body().into_reader(),
+            timeout,
+        }),
+    })
+}
+
+/// The body reader, whose deadline failure says which limit ran out (the agent's global
+/// timeout covers reading the body too).
+struct Bounded<R> {
+    inner: R,
+    timeout: Duration,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|error| {
+            let timed_out = error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                .is_some_and(|e| matches!(e, ureq::Error::Timeout(_)));
+            if !timed_out {
+                return error;
+            }
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the {}s limit for the whole exchange (--timeout) ran out",
+                    self.timeout.as_secs_f64()
+                ),
+            )
+        })
+    }
+}
+
+/// Reads a document (an OpenAPI definition) from a URL.
+pub fn fetch_text(url: &str) -> Result<String> {
+    match fetch_revalidating(url, None, None)? {
+        Fetched::Fresh { text, .. } => Ok(text),
+        Fetched::NotModified => Err(Error::spec(format!(
+            "{url} answered 304 to an unconditional request"
+        ))),
+    }
+}
+
+/// A document fetched with revalidation: unchanged since the given validators, or new text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    NotModified,
+    Fresh {
+        text: String,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+}
+
+/// GETs `url` with `If-None-Match`/`If-Modified-Since` when validators are known.
+pub fn fetch_revalidating(
+    url: &str,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> Result<Fetched> {
+    let mut headers = vec![crate::request::Header {
+        name: "Accept".into(),
+        value: crate::secret::Secret::from(
+            "application/yaml, application/json, text/yaml, */*".to_string(),
+        ),
+    }];
+    for (name, value) in [
+        ("If-None-Match", etag),
+        ("If-Modified-Since", last_modified),
+    ] {
+        if let Some(value) = value {
+            headers.push(crate::request::Header {
+                name: name.into(),
+                value: crate::secret::Secret::from(value.to_string()),
+            });
+        }
+    }
+    let request = PreparedRequest {
+        method: Method::Get,
+        url: url.to_string(),
+        headers,
+        body: None,
+        form: None,
+    };
+    let settings = Settings {
+        proxies: proxy::ProxyEnv::from_process(),
+        ..Settings::default()
+    };
+    let mut response = send(&request, &settings, &mut |_| {}).map_err(|e| Error {
+        message: format!("cannot download the definition: {}", e.message),
+        ..e
+    })?;
+    if response.status == 304 {
+        return Ok(Fetched::NotModified);
+    }
+    if !(200..300).contains(&response.status) {
+        return Err(Error::spec(format!(
+            "cannot download the definition {url}: the server answered {}",
+            response.status
+        )));
+    }
+    let etag = response.header("etag").map(str::to_string);
+    let last_modified = response.header("last-modified").map(str::to_string);
+    let bytes = read_capped(&mut response, url)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::spec(format!("the definition at {url} is not UTF-8 text")))?;
+    Ok(Fetched::Fresh {
+        text,
+        etag,
+        last_modified,
+    })
+}
+
+/// The body, refused once it passes [`DOWNLOAD_CAP`]: never more than one byte past it is
+/// read, whatever `Content-Length` claims.
+fn read_capped(response: &mut Response, url: &str) -> Result<Vec<u8>> {
+    let too_big = || {
+        Error::spec(format!(
+            "the definition at {url} is larger than {} MB, the most epilot downloads",
+            DOWNLOAD_CAP / (1024 * 1024)
+        ))
+        .with_help("if it is right, download it yourself and pass the file: --definition FILE")
+    };
+    let declared = response
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > DOWNLOAD_CAP) {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    (&mut response.body)
+        .take(DOWNLOAD_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > DOWNLOAD_CAP {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
+/// Where a failed attempt was going, for its message.
+struct Failure<'a> {
+    url: &'a str,
+    proxy: Option<&'a proxy::Chosen>,
+    cacert: Option<&'a std::path::Path>,
+    timeout: Duration,
+    /// What was left of the deadline when the attempt started.
+    remaining: Duration,
+}
+
+fn out_of_time(url: &str, timeout: Duration, what: &str) -> Error {
+    Error::network(format!(
+        "timed out: the {}s limit for the whole exchange ran out {what} {}",
+        timeout.as_secs_f64(),
+        host_of(url)
+    ))
+    .with_help("raise the limit with --timeout SECONDS, or check the server")
+}
+
+fn describe(error: ureq::Error, failure: &Failure<'_>) -> Error {
+    let host = host_of(failure.url);
+    if let Some(proxy) = failure.proxy {
+        if let Some(error) = describe_proxy(&error, proxy, host) {
+            return error;
+        }
+    }
+    match error {
+        ureq::Error::Timeout(phase) => {
+            let what = match phase {
+                ureq::Timeout::Connect | ureq::Timeout::Resolve => "connecting to",
+                ureq::Timeout::SendRequest | ureq::Timeout::SendBody => "sending the request to",
+                ureq::Timeout::RecvResponse => "waiting for the answer from",
+                ureq::Timeout::RecvBody => "reading the answer from",
+                _ => "talking to",
+            };
+            let connect_limit = matches!(phase, ureq::Timeout::Connect | ureq::Timeout::Resolve)
+                && failure.remaining > CONNECT_TIMEOUT;
+            if connect_limit {
+                return Error::network(format!(
+                    "timed out after {}s connecting to {host}",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+                .with_help("check the server address and your network");
+            }
+            out_of_time(failure.url, failure.timeout, &format!("while {what}"))
+        }
+        ureq::Error::HostNotFound => Error::network(format!("cannot resolve the host `{host}`"))
+            .with_help(
+                "check the server URL (--server), your network connection and proxy settings",
+            ),
+        ureq::Error::BadUri(reason) => {
+            Error::usage(format!("the URL {} is not valid: {reason}", failure.url))
+        }
+        ureq::Error::Http(reason) => Error::usage(format!(
+            "cannot build the request to {}: {reason}",
+            failure.url
+        )),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Error::network(format!("the connection to {host} was refused"))
+                .with_help("is the server running, and is --server right?")
+        }
+        ureq::Error::Io(io) => match rustls_inside(&io) {
+            Some(tls_error) => tls::describe(tls_error, host, failure.cacert),
+            None => Error::network(format!("network error talking to {host}: {io}")),
+        },
+        ureq::Error::Rustls(reason) => tls::describe(&reason, host, failure.cacert),
+        ureq::Error::Tls(reason) => {
+            Error::network(format!("the TLS handshake with {host} failed: {reason}"))
+                .with_help(tls::HELP)
+        }
+        other => Error::network(format!("request to {host} failed: {other}")),
+    }
+}
+
+fn rustls_inside(io: &std::io::Error) -> Option<&rustls::Error> {
+    io.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// Failures that happened on the way to the proxy, named after it rather than the server.
+fn describe_proxy(error: &ureq::Error, proxy: &proxy::Chosen, host: &str) -> Option<Error> {
+    let shown = &proxy.shown;
+    let help = "check the proxy setting, or exempt the host with NO_PROXY";
+    let message = match error {
+        ureq::Error::ConnectProxyFailed(reason) => {
+            // ureq says "proxy server responded 403/403": keep the status, in our words.
+            let answer = reason
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|part| part.len() == 3)
+                .map_or_else(|| reason.clone(), |status| format!("it answered {status}"));
+            format!("the proxy {shown} would not connect to {host} ({answer})")
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!("the proxy {shown} refused the connection")
+        }
+        ureq::Error::HostNotFound => format!("cannot resolve the proxy {shown}"),
+        ureq::Error::ConnectionFailed => format!("cannot connect to the proxy {shown}"),
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+            format!("timed out connecting to the proxy {shown}")
+        }
+        _ => return None,
+    };
+    Some(Error::network(message).with_help(help))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_is_taken_from_the_url() {
+        assert_eq!(
+            host_of("https://user.sls.epilot.io/v2/users?x=1"),
+            "user.sls.epilot.io"
+        );
+        assert_eq!(host_of("http://127.0.0.1:8080"), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn only_idempotent_methods_and_transient_statuses_are_retried() {
+        assert!(
+            is_idempotent(Method::Get)
+                && is_idempotent(Method::Put)
+                && is_idempotent(Method::Delete)
+        );
+        assert!(!is_idempotent(Method::Post) && !is_idempotent(Method::Patch));
+        assert!(
+            is_retryable_status(503)
+                && is_retryable_status(429)
+                && !is_retryable_status(500)
+                && !is_retryable_status(404)
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after("Sun, 09 Sep 2001 01:46:50 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            retry_after("Sun, 09 Sep 2001 01:46:30 GMT", now),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn backoff_grows_exponentially_with_jitter_and_a_cap() {
+        assert_eq!(backoff(1, 1.0), Duration::from_millis(500));
+        assert_eq!(backoff(2, 1.0), Duration::from_millis(1000));
+        assert_eq!(backoff(2, 0.0), Duration::from_millis(500));
+        assert_eq!(backoff(30, 1.0), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_missing_or_empty_cacert_is_a_clear_error() {
+        let missing = tls::read_cacert(std::path::Path::new("/nonexistent/ca.pem")).unwrap_err();
+        assert!(missing.message.contains("cannot read --cacert"));
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let empty = tls::read_cacert(file.path()).unwrap_err();
+        assert!(empty.message.contains("holds no PEM certificate"));
+    }
+}
