@@ -417,7 +417,6 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
     let places = places(env);
-    let mut profiles = Profiles::load(&places)?;
     let Some((_, profile_matches)) = matches.subcommand() else {
         return Ok(exit::USAGE);
     };
@@ -437,39 +436,43 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                 return Err(Error::usage(format!("`{name}` cannot name a profile"))
                     .with_help("use letters, digits, `-`, `_` or `.`"));
             }
-            match (action, profiles.profiles.contains_key(&name)) {
-                ("create", true) => {
-                    return Err(Error::usage(format!("profile `{name}` exists"))
-                        .with_help(format!("change it with `epilot profile update {name} ...`")))
+            // Checked and changed under the lock, so parallel creates all land.
+            Profiles::update(&places, |profiles| {
+                match (action, profiles.profiles.contains_key(&name)) {
+                    ("create", true) => {
+                        return Err(Error::usage(format!("profile `{name}` exists")).with_help(
+                            format!("change it with `epilot profile update {name} ...`"),
+                        ))
+                    }
+                    ("update", false) => return Err(profiles.get(&name).unwrap_err()),
+                    _ => {}
                 }
-                ("update", false) => return Err(profiles.get(&name).unwrap_err()),
-                _ => {}
-            }
-            if let Some(server) = &options.server {
-                crate::request::base_url(
-                    &[],
-                    Some(server),
-                    &crate::spec::Origin::Bundled(String::new()),
-                )?;
-            }
-            for header in &options.headers {
-                crate::request::parse_header(header)?;
-            }
-            let entry = profiles
-                .profiles
-                .entry(name.clone())
-                .or_insert_with(Profile::default);
-            if options.server.is_some() {
-                entry.server = options.server.clone();
-            }
-            if let Some(org) = m.get_one::<String>("org-id") {
-                entry.org_id = Some(org.clone());
-            }
-            entry.headers.extend(options.headers.iter().cloned());
-            if profiles.active.is_none() {
-                profiles.active = Some(name.clone());
-            }
-            profiles.save(&places)?;
+                if let Some(server) = &options.server {
+                    crate::request::base_url(
+                        &[],
+                        Some(server),
+                        &crate::spec::Origin::Bundled(String::new()),
+                    )?;
+                }
+                for header in &options.headers {
+                    crate::request::parse_header(header)?;
+                }
+                let entry = profiles
+                    .profiles
+                    .entry(name.clone())
+                    .or_insert_with(Profile::default);
+                if options.server.is_some() {
+                    entry.server = options.server.clone();
+                }
+                if let Some(org) = m.get_one::<String>("org-id") {
+                    entry.org_id = Some(org.clone());
+                }
+                entry.headers.extend(options.headers.iter().cloned());
+                if profiles.active.is_none() {
+                    profiles.active = Some(name.clone());
+                }
+                Ok(())
+            })?;
             if let Some(token) = &options.token {
                 store(env)?.set(&crate::credentials::account(Some(&name)), token.trim())?;
             }
@@ -483,12 +486,15 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             )
         }
         "use" => {
-            profiles.get(&name)?;
-            profiles.active = Some(name.clone());
-            profiles.save(&places)?;
+            Profiles::update(&places, |profiles| {
+                profiles.get(&name)?;
+                profiles.active = Some(name.clone());
+                Ok(())
+            })?;
             format!("profile `{name}` is now active")
         }
         "list" => {
+            let profiles = Profiles::load(&places)?;
             if profiles.profiles.is_empty() {
                 "no profiles yet: `epilot profile create <name> --server URL`".to_string()
             } else {
@@ -511,6 +517,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             }
         }
         "show" => {
+            let profiles = Profiles::load(&places)?;
             let (_, p) = profiles.get(&name)?;
             let token = store(env)?
                 .get(&crate::credentials::account(Some(&name)))?
@@ -545,12 +552,14 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             lines.join("\n")
         }
         "delete" => {
-            profiles.get(&name)?;
-            profiles.profiles.remove(&name);
-            if profiles.active.as_deref() == Some(&name) {
-                profiles.active = None;
-            }
-            profiles.save(&places)?;
+            Profiles::update(&places, |profiles| {
+                profiles.get(&name)?;
+                profiles.profiles.remove(&name);
+                if profiles.active.as_deref() == Some(&name) {
+                    profiles.active = None;
+                }
+                Ok(())
+            })?;
             let _ = store(env)?.delete(&crate::credentials::account(Some(&name)));
             format!("deleted profile `{name}` and its stored token")
         }

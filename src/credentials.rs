@@ -1,7 +1,8 @@
 //! Where tokens are kept: the operating system's keychain (Secret Service on Linux, the macOS
 //! keychain, the Windows credential manager) under the service `epilot`, one entry per
-//! profile; or, where no keychain answers, a file readable by its owner only. The store is
-//! chosen once and passed down, never set process-wide, so tests cannot race.
+//! profile; or, where no keychain answers, a file readable by its owner only, changed under a
+//! lock. The store is chosen once and passed down, never set process-wide, so tests cannot
+//! race.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -82,14 +83,13 @@ pub struct FileStore {
 }
 
 impl FileStore {
+    /// The tokens in the file; none when it does not exist. Refused when others can read it,
+    /// and an error (never "no tokens") when it cannot be read or parsed.
     fn read(&self) -> Result<BTreeMap<String, String>> {
-        let Ok(metadata) = std::fs::metadata(&self.path) else {
-            return Ok(BTreeMap::new());
-        };
         #[cfg(unix)]
-        {
+        if let Ok(metadata) = std::fs::metadata(&self.path) {
             use std::os::unix::fs::PermissionsExt;
-            if metadata.permissions().mode() & 0o077 != 0 {
+            if metadata.is_file() && metadata.permissions().mode() & 0o077 != 0 {
                 return Err(Error::usage(format!(
                     "refusing to read {}: other users can read it, so the tokens in it may have leaked",
                     self.path.display()
@@ -97,19 +97,24 @@ impl FileStore {
                 .with_help(format!("run `chmod 600 {}` and consider replacing the tokens", self.path.display())));
             }
         }
-        let _ = metadata;
-        let bytes = std::fs::read(&self.path)
-            .map_err(|e| Error::usage(format!("cannot read {}: {e}", self.path.display())))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::usage(format!("{} is damaged: {e}", self.path.display())))
+        Ok(crate::lock::read_json(&self.path)?.unwrap_or_default())
     }
 
-    fn write(&self, tokens: &BTreeMap<String, String>) -> Result<()> {
+    /// Changes the tokens under an exclusive lock (read, change, write), so parallel commands
+    /// never lose each other's tokens; writes only when something changed.
+    fn update<T>(&self, change: impl FnOnce(&mut BTreeMap<String, String>) -> T) -> Result<T> {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
-        let bytes = serde_json::to_vec_pretty(tokens).expect("tokens serialise");
-        crate::paths::write_atomically(&self.path, &bytes, true)
+        let _lock = crate::lock::exclusive(&self.path)?;
+        let before = self.read()?;
+        let mut tokens = before.clone();
+        let outcome = change(&mut tokens);
+        if tokens != before {
+            let bytes = serde_json::to_vec_pretty(&tokens).expect("tokens serialise");
+            crate::paths::write_atomically(&self.path, &bytes, true)?;
+        }
+        Ok(outcome)
     }
 }
 
@@ -132,18 +137,13 @@ impl Store for FileStore {
     }
 
     fn set(&self, account: &str, token: &str) -> Result<()> {
-        let mut tokens = self.read()?;
-        tokens.insert(account.to_string(), token.to_string());
-        self.write(&tokens)
+        self.update(|tokens| {
+            tokens.insert(account.to_string(), token.to_string());
+        })
     }
 
     fn delete(&self, account: &str) -> Result<bool> {
-        let mut tokens = self.read()?;
-        let removed = tokens.remove(account).is_some();
-        if removed {
-            self.write(&tokens)?;
-        }
-        Ok(removed)
+        self.update(|tokens| tokens.remove(account).is_some())
     }
 
     fn describe(&self) -> String {

@@ -13,6 +13,7 @@ mod jsonata_suite;
 mod network;
 mod output;
 mod server;
+mod state;
 mod user_api;
 mod util;
 mod validation;

@@ -1,0 +1,314 @@
+//! Profiles, tokens and the registry are never lost (issue #14): parallel writers all land,
+//! and a state file that cannot be read is an error and is never overwritten.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+use crate::util::{fixture, stderr_of, stdout_of, Sandbox};
+
+/// The binary as a plain process (assert_cmd cannot spawn), in the sandbox's environment, with
+/// tokens in the private file as on CI.
+fn spawn(sandbox: &Sandbox, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_epilot"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", sandbox.path())
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+        .env("EPILOT_CREDENTIAL_STORE", "file")
+        .current_dir(sandbox.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+fn run(sandbox: &Sandbox, args: &[&str]) -> Output {
+    sandbox
+        .epilot()
+        .env("EPILOT_CREDENTIAL_STORE", "file")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn config(sandbox: &Sandbox, name: &str) -> PathBuf {
+    sandbox.path().join("config/epilot").join(name)
+}
+
+fn stored_tokens(sandbox: &Sandbox) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(config(sandbox, "credentials.json")).unwrap()).unwrap()
+}
+
+/// Starts every command at once and waits for all; each must succeed.
+fn all_at_once(sandbox: &Sandbox, commands: &[Vec<String>]) {
+    let children: Vec<Child> = commands
+        .iter()
+        .map(|args| {
+            spawn(
+                sandbox,
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    for (args, child) in commands.iter().zip(children) {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+    }
+}
+
+#[test]
+fn twenty_parallel_profile_creates_keep_twenty_profiles_and_tokens() {
+    let sandbox = Sandbox::new();
+    let commands: Vec<Vec<String>> = (0..20)
+        .map(|n| {
+            [
+                "profile",
+                "create",
+                &format!("p{n}"),
+                "--token",
+                &format!("t{n}"),
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .collect();
+    all_at_once(&sandbox, &commands);
+
+    let listed = stdout_of(&run(&sandbox, &["profile", "list"]));
+    assert_eq!(listed.lines().count(), 20, "{listed}");
+    let tokens = stored_tokens(&sandbox);
+    for n in 0..20 {
+        assert!(listed.contains(&format!(" p{n} ")), "p{n} in {listed}");
+        assert_eq!(tokens[format!("profile:p{n}")], format!("t{n}"), "{tokens}");
+    }
+    assert_eq!(
+        listed.lines().filter(|l| l.starts_with('*')).count(),
+        1,
+        "exactly one became active: {listed}"
+    );
+}
+
+#[test]
+fn parallel_token_stores_and_deletes_keep_each_others_changes() {
+    let sandbox = Sandbox::new();
+    for n in 0..10 {
+        let created = run(
+            &sandbox,
+            &["profile", "create", &format!("d{n}"), "--token", "x"],
+        );
+        assert!(created.status.success(), "{}", stderr_of(&created));
+    }
+    // Ten deletes race ten token stores on the same credentials file.
+    let commands: Vec<Vec<String>> = (0..10)
+        .flat_map(|n| {
+            [
+                ["profile", "delete", &format!("d{n}")]
+                    .map(String::from)
+                    .to_vec(),
+                [
+                    "profile",
+                    "create",
+                    &format!("k{n}"),
+                    "--token",
+                    &format!("k{n}"),
+                ]
+                .map(String::from)
+                .to_vec(),
+            ]
+        })
+        .collect();
+    all_at_once(&sandbox, &commands);
+
+    let tokens = stored_tokens(&sandbox);
+    let expected: serde_json::Map<String, serde_json::Value> = (0..10)
+        .map(|n| (format!("profile:k{n}"), format!("k{n}").into()))
+        .collect();
+    assert_eq!(tokens, serde_json::Value::Object(expected));
+    let listed = stdout_of(&run(&sandbox, &["profile", "list"]));
+    let names: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l[2..].split_whitespace().next())
+        .collect();
+    assert_eq!(names, (0..10).map(|n| format!("k{n}")).collect::<Vec<_>>());
+}
+
+#[test]
+fn twenty_parallel_definitions_adds_keep_twenty_registrations() {
+    let sandbox = Sandbox::new();
+    let spec = fixture("petstore-3.0.json");
+    let commands: Vec<Vec<String>> = (0..20)
+        .map(|n| {
+            ["definitions", "add", &format!("api{n}"), &spec]
+                .map(String::from)
+                .to_vec()
+        })
+        .collect();
+    all_at_once(&sandbox, &commands);
+
+    let registry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(config(&sandbox, "definitions.json")).unwrap())
+            .unwrap();
+    let names: Vec<&String> = registry["definitions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(names.len(), 20, "{registry}");
+    let listed = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    assert!(
+        (0..20).all(|n| listed.contains(&format!("api{n} "))),
+        "{listed}"
+    );
+}
+
+/// Runs `args` against state that cannot be read: it must fail naming `file`, exit 2.
+fn refused(sandbox: &Sandbox, args: &[&str], file: &str, why: &str) {
+    let output = run(sandbox, args);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(file) && stderr.contains(why),
+        "{args:?}: {stderr}"
+    );
+}
+
+#[test]
+fn a_profiles_file_that_cannot_be_read_is_an_error_and_is_never_overwritten() {
+    let sandbox = Sandbox::new();
+    let file = config(&sandbox, "profiles.json");
+    // A folder in its place: unreadable for every user, root included (CI runs as root).
+    std::fs::create_dir_all(file.join("kept")).unwrap();
+    for args in [
+        &["profile", "list"][..],
+        &["profile", "create", "dev", "--token", "t"],
+        &["profile", "use", "dev"],
+        &["profile", "delete", "dev"],
+    ] {
+        refused(&sandbox, args, &file.display().to_string(), "cannot read");
+    }
+    assert!(file.join("kept").is_dir(), "left as it was");
+    assert!(
+        !config(&sandbox, "credentials.json").exists(),
+        "a failed create stores no token"
+    );
+}
+
+#[test]
+fn a_damaged_profiles_file_is_an_error_and_is_kept_byte_for_byte() {
+    let sandbox = Sandbox::new();
+    let file = config(&sandbox, "profiles.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let damaged = b"{\"profiles\": {\"prod\": {\"server\": \"https://prod.example\"}";
+    std::fs::write(&file, damaged).unwrap();
+    let output = run(&sandbox, &["profile", "create", "dev"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("profiles.json is damaged"), "{stderr}");
+    assert!(
+        stderr.contains("help:") && stderr.contains(".bak"),
+        "{stderr}"
+    );
+    refused(
+        &sandbox,
+        &["profile", "list"],
+        "profiles.json",
+        "is damaged",
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), damaged);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_profiles_file_without_read_permission_is_an_error_for_a_normal_user() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: root reads files whatever their mode (the folder case covers root)");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let created = run(
+        &sandbox,
+        &["profile", "create", "prod", "--server", "https://p.example"],
+    );
+    assert!(created.status.success(), "{}", stderr_of(&created));
+    let file = config(&sandbox, "profiles.json");
+    let before = std::fs::read(&file).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    refused(
+        &sandbox,
+        &["profile", "list"],
+        "profiles.json",
+        "Permission denied",
+    );
+    refused(
+        &sandbox,
+        &["profile", "create", "dev"],
+        "profiles.json",
+        "Permission denied",
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn a_credentials_file_that_cannot_be_read_is_an_error_and_is_never_overwritten() {
+    let sandbox = Sandbox::new();
+    let file = config(&sandbox, "credentials.json");
+    std::fs::create_dir_all(file.join("kept")).unwrap();
+    refused(
+        &sandbox,
+        &["auth", "token", "new-token"],
+        "credentials.json",
+        "cannot read",
+    );
+    assert!(file.join("kept").is_dir());
+
+    std::fs::remove_dir_all(&file).unwrap();
+    let damaged = b"{\"default\": \"old-tok";
+    std::fs::write(&file, damaged).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    refused(
+        &sandbox,
+        &["auth", "token", "new-token"],
+        "credentials.json",
+        "is damaged",
+    );
+    refused(
+        &sandbox,
+        &["auth", "logout"],
+        "credentials.json",
+        "is damaged",
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), damaged);
+}
+
+#[test]
+fn a_damaged_registry_refuses_changes_and_is_kept_byte_for_byte() {
+    let sandbox = Sandbox::new();
+    let file = config(&sandbox, "definitions.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let damaged = b"{\"definitions\": {\"mine\": \"/somewhere/mine.yaml\"";
+    std::fs::write(&file, damaged).unwrap();
+    let spec = fixture("petstore-3.0.json");
+    refused(
+        &sandbox,
+        &["definitions", "add", "pets", &spec],
+        "definitions.json",
+        "is damaged",
+    );
+    refused(
+        &sandbox,
+        &["definitions", "remove", "mine"],
+        "definitions.json",
+        "is damaged",
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), damaged);
+}
