@@ -454,14 +454,13 @@ fn token_for(
     base_url: &str,
     chosen: &[&str],
 ) -> Result<Option<request::Token>> {
-    let store_choice =
-        credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
+    let store_settings = credentials::Settings::from_env(env.var)?;
     // Reading falls back to the file store silently; storing a token says where it went.
     let resolved = auth::resolve(
         options.token.as_deref(),
         (env.var)("EPILOT_TOKEN").as_deref(),
         profile,
-        &mut || credentials::open(&places(env), store_choice, &mut |_| {}),
+        &mut || credentials::open(&places(env), store_settings, &mut |_| {}),
     )?;
     let prompter = prompter.filter(|_| !options.dry_run && !options.mock);
     let resolved = match (resolved, prompter) {

@@ -170,11 +170,10 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 
 /// The credential store, saying where tokens go when it falls back to a file.
 fn store(env: &mut Env<'_>) -> Result<Box<dyn crate::credentials::Store>> {
-    let choice =
-        crate::credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
+    let settings = crate::credentials::Settings::from_env(env.var)?;
     let places = places(env);
     let stderr = &mut *env.stderr;
-    crate::credentials::open(&places, choice, &mut |notice| {
+    crate::credentials::open(&places, settings, &mut |notice| {
         let _ = writeln!(stderr, "note: {notice}");
     })
 }

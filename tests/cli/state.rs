@@ -1,5 +1,6 @@
 //! Profiles, tokens and the registry are never lost (issue #14): parallel writers all land,
-//! and a state file that cannot be read is an error and is never overwritten.
+//! a state file that cannot be read is an error and is never overwritten, and a keychain that
+//! does not answer is an error rather than a hang.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -311,4 +312,41 @@ fn a_damaged_registry_refuses_changes_and_is_kept_byte_for_byte() {
         "is damaged",
     );
     assert_eq!(std::fs::read(&file).unwrap(), damaged);
+}
+
+/// A fake Secret Service: a D-Bus socket that takes connections and never answers, as a
+/// stuck keychain daemon would.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_keychain_that_does_not_answer_is_an_error_within_the_time_limit() {
+    let sandbox = Sandbox::new();
+    let socket = sandbox.path().join("bus");
+    let bus = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    bus.set_nonblocking(true).unwrap();
+    let started = std::time::Instant::now();
+    let output = sandbox
+        .epilot()
+        .env("EPILOT_CREDENTIAL_STORE", "keyring")
+        .env("EPILOT_KEYRING_TIMEOUT_MS", "300")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", socket.display()),
+        )
+        .args(["auth", "token", "tok-123"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the system keychain did not answer within 300 ms"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("EPILOT_CREDENTIAL_STORE=file"), "{stderr}");
+    assert!(
+        bus.accept().is_ok(),
+        "the keychain client reached the silent daemon"
+    );
+    // libdbus itself would wait 25 s for the silent daemon; the limit ended it well before.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(!stderr.contains("tok-123") && !stdout_of(&output).contains("tok-123"));
 }
