@@ -24,7 +24,7 @@ pub fn docs(args: &[OsString], invocation: &cli::Invocation, env: &mut Env<'_>) 
     let loaded = spec::load(
         api,
         invocation.definition.as_deref(),
-        &places(env),
+        &places(env)?,
         &transport::fetch_text,
     )?;
     write_out(
@@ -76,7 +76,7 @@ pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
-    let places = places(env);
+    let places = places(env)?;
     let Some((_, definitions)) = matches.subcommand() else {
         return Ok(exit::USAGE);
     };
@@ -161,7 +161,7 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut out = String::new();
-    for candidate in crate::completion::candidates(&line, &places(env)) {
+    for candidate in crate::completion::candidates(&line, &places(env)?) {
         out.push_str(&candidate);
         out.push('\n');
     }
@@ -171,7 +171,7 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 /// The credential store, saying where tokens go when it falls back to a file.
 fn store(env: &mut Env<'_>) -> Result<Box<dyn crate::credentials::Store>> {
     let settings = crate::credentials::Settings::from_env(env.var)?;
-    let places = places(env);
+    let places = places(env)?;
     let stderr = &mut *env.stderr;
     crate::credentials::open(&places, settings, &mut |notice| {
         let _ = writeln!(stderr, "note: {notice}");
@@ -180,7 +180,7 @@ fn store(env: &mut Env<'_>) -> Result<Box<dyn crate::credentials::Store>> {
 
 /// The profile named by --profile / EPILOT_PROFILE / the active one, if any.
 fn selected_profile(profile_flag: Option<&str>, env: &Env<'_>) -> Result<Option<String>> {
-    let profiles = crate::profiles::Profiles::load(&places(env))?;
+    let profiles = crate::profiles::Profiles::load(&places(env)?)?;
     let from_env = (env.var)("EPILOT_PROFILE");
     Ok(profiles
         .select(profile_flag, from_env.as_deref())?
@@ -415,7 +415,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
-    let places = places(env);
+    let places = places(env)?;
     let Some((_, profile_matches)) = matches.subcommand() else {
         return Ok(exit::USAGE);
     };

@@ -1,8 +1,9 @@
 //! Profiles, tokens and the registry are never lost (issue #14): parallel writers all land,
-//! a state file that cannot be read is an error and is never overwritten, and a keychain that
-//! does not answer is an error rather than a hang.
+//! a state file that cannot be read is an error and is never overwritten, a keychain that does
+//! not answer is an error rather than a hang, and without HOME nothing is written into the
+//! working directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use crate::util::{fixture, stderr_of, stdout_of, Sandbox};
@@ -349,4 +350,104 @@ fn a_keychain_that_does_not_answer_is_an_error_within_the_time_limit() {
     // libdbus itself would wait 25 s for the silent daemon; the limit ended it well before.
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert!(!stderr.contains("tok-123") && !stdout_of(&output).contains("tok-123"));
+}
+
+/// The working directory of a run without HOME: a folder of its own, to check it stays empty.
+fn working_dir(sandbox: &Sandbox) -> PathBuf {
+    let dir = sandbox.path().join("work");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn without_home_state_goes_to_xdg_folders_and_never_into_the_working_directory() {
+    let sandbox = Sandbox::new();
+    let work = working_dir(&sandbox);
+    let output = sandbox
+        .epilot()
+        .env_remove("HOME")
+        .env("EPILOT_CREDENTIAL_STORE", "file")
+        .current_dir(&work)
+        .args(["profile", "create", "dev", "--token", "t"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(config(&sandbox, "profiles.json").is_file());
+    assert!(config(&sandbox, "credentials.json").is_file());
+    assert_eq!(entries(&work), Vec::<String>::new());
+}
+
+#[test]
+fn without_home_the_account_home_is_read_never_the_working_directory() {
+    let sandbox = Sandbox::new();
+    let work = working_dir(&sandbox);
+    // What the old fallback to `.` read: a profile planted in the working directory.
+    std::fs::create_dir_all(work.join(".config/epilot")).unwrap();
+    std::fs::write(
+        work.join(".config/epilot/profiles.json"),
+        r#"{"profiles": {"planted": {"server": "https://planted.example"}}}"#,
+    )
+    .unwrap();
+    // Reading only: with HOME and XDG unset, the account's real home is used.
+    let output = sandbox
+        .epilot()
+        .env_remove("HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .current_dir(&work)
+        .args(["profile", "list"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        !stdout_of(&output).contains("planted"),
+        "{}",
+        stdout_of(&output)
+    );
+    assert_eq!(entries(&work), [".config"]);
+}
+
+/// Run as a user with no passwd entry (possible when the tests run as root, as on CI): with no
+/// HOME either, there is no home folder, and epilot refuses instead of using the working
+/// directory.
+#[cfg(unix)]
+#[test]
+fn without_any_home_folder_epilot_refuses_and_writes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: only root can run a command as a user without a passwd entry");
+        return;
+    }
+    // SAFETY: getpwuid returns null or a pointer into static storage, used only for the check.
+    let unknown = (54_321..60_000)
+        .find(|&uid| unsafe { libc::getpwuid(uid) }.is_null())
+        .expect("a uid without a passwd entry");
+    let sandbox = Sandbox::new();
+    let work = working_dir(&sandbox);
+    for dir in [sandbox.path(), work.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_epilot"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("EPILOT_CREDENTIAL_STORE", "file")
+        .current_dir(&work)
+        .uid(unknown)
+        .args(["profile", "create", "dev", "--token", "t"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot find your home folder"), "{stderr}");
+    assert!(stderr.contains("help: set HOME"), "{stderr}");
+    assert_eq!(entries(&work), Vec::<String>::new());
 }
