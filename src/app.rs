@@ -66,7 +66,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     let loaded = spec::load(
         &api_name,
         invocation.definition.as_deref(),
-        &places(env),
+        &places(env)?,
         &transport::fetch_text,
     )?;
     print_notes(&loaded, env);
@@ -121,7 +121,7 @@ pub(crate) fn print_notes(loaded: &LoadedApi, env: &mut Env<'_>) {
     }
 }
 
-pub(crate) fn places(env: &Env<'_>) -> Places {
+pub(crate) fn places(env: &Env<'_>) -> Result<Places> {
     Places::from_env(env.var)
 }
 
@@ -159,7 +159,7 @@ fn root(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
     let help = cli::root_command()
         .override_usage("epilot <api> [<operation>] [path values...] [flags]")
-        .after_help(listing::apis(&places(env)))
+        .after_help(listing::apis(&places(env)?))
         .render_help();
     write!(env.stdout, "{help}").map_err(output::io_error)?;
     Ok(exit::OK)
@@ -358,7 +358,7 @@ fn call(
             reader: env.stdin,
         },
     )?;
-    let places = places(env);
+    let places = places(env)?;
     let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
     if let Some(prompter) = &mut prompter {
         let fill = interactive::Fill {
@@ -535,14 +535,13 @@ fn token_for(
     to: &auth::Destination<'_>,
     withheld: &mut Vec<String>,
 ) -> Result<Option<request::Token>> {
-    let store_choice =
-        credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
+    let store_settings = credentials::Settings::from_env(env.var)?;
     // Reading falls back to the file store silently; storing a token says where it went.
     let resolved = auth::resolve(
         options.token.as_deref(),
         (env.var)("EPILOT_TOKEN").as_deref(),
         profile,
-        &mut || credentials::open(&places(env), store_choice, &mut |_| {}),
+        &mut || credentials::open(&places(env)?, store_settings, &mut |_| {}),
     )?;
     let prompter = prompter.filter(|_| !options.dry_run && !options.mock);
     let resolved = match (resolved, prompter) {

@@ -24,7 +24,7 @@ pub fn docs(args: &[OsString], invocation: &cli::Invocation, env: &mut Env<'_>) 
     let loaded = spec::load(
         api,
         invocation.definition.as_deref(),
-        &places(env),
+        &places(env)?,
         &transport::fetch_text,
     )?;
     crate::app::print_notes(&loaded, env);
@@ -96,7 +96,7 @@ pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
-    let places = places(env);
+    let places = places(env)?;
     let Some((_, definitions)) = matches.subcommand() else {
         return Ok(exit::USAGE);
     };
@@ -192,7 +192,7 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut out = String::new();
-    for candidate in crate::completion::candidates(&line, &places(env)) {
+    for candidate in crate::completion::candidates(&line, &places(env)?) {
         out.push_str(&candidate);
         out.push('\n');
     }
@@ -201,18 +201,17 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 
 /// The credential store, saying where tokens go when it falls back to a file.
 fn store(env: &mut Env<'_>) -> Result<Box<dyn crate::credentials::Store>> {
-    let choice =
-        crate::credentials::Choice::from_env((env.var)("EPILOT_CREDENTIAL_STORE").as_deref())?;
-    let places = places(env);
+    let settings = crate::credentials::Settings::from_env(env.var)?;
+    let places = places(env)?;
     let stderr = &mut *env.stderr;
-    crate::credentials::open(&places, choice, &mut |notice| {
+    crate::credentials::open(&places, settings, &mut |notice| {
         let _ = writeln!(stderr, "note: {notice}");
     })
 }
 
 /// The profile named by --profile / EPILOT_PROFILE / the active one, if any.
 fn selected_profile(profile_flag: Option<&str>, env: &Env<'_>) -> Result<Option<String>> {
-    let profiles = crate::profiles::Profiles::load(&places(env))?;
+    let profiles = crate::profiles::Profiles::load(&places(env)?)?;
     let from_env = (env.var)("EPILOT_PROFILE");
     Ok(profiles
         .select(profile_flag, from_env.as_deref())?
@@ -447,8 +446,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
-    let places = places(env);
-    let mut profiles = Profiles::load(&places)?;
+    let places = places(env)?;
     let Some((_, profile_matches)) = matches.subcommand() else {
         return Ok(exit::USAGE);
     };
@@ -465,39 +463,43 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     let message = match action {
         "create" | "update" => {
             crate::paths::check_name("profile", &name)?;
-            match (action, profiles.profiles.contains_key(&name)) {
-                ("create", true) => {
-                    return Err(Error::usage(format!("profile `{name}` exists"))
-                        .with_help(format!("change it with `epilot profile update {name} ...`")))
+            // Checked and changed under the lock, so parallel creates all land.
+            Profiles::update(&places, |profiles| {
+                match (action, profiles.profiles.contains_key(&name)) {
+                    ("create", true) => {
+                        return Err(Error::usage(format!("profile `{name}` exists")).with_help(
+                            format!("change it with `epilot profile update {name} ...`"),
+                        ))
+                    }
+                    ("update", false) => return Err(profiles.get(&name).unwrap_err()),
+                    _ => {}
                 }
-                ("update", false) => return Err(profiles.get(&name).unwrap_err()),
-                _ => {}
-            }
-            if let Some(server) = &options.server {
-                crate::request::base_url(
-                    &[],
-                    Some(server),
-                    &crate::spec::Origin::Bundled(String::new()),
-                )?;
-            }
-            for header in &options.headers {
-                crate::request::parse_header(header)?;
-            }
-            let entry = profiles
-                .profiles
-                .entry(name.clone())
-                .or_insert_with(Profile::default);
-            if options.server.is_some() {
-                entry.server = options.server.clone();
-            }
-            if let Some(org) = m.get_one::<String>("org-id") {
-                entry.org_id = Some(org.clone());
-            }
-            entry.headers.extend(options.headers.iter().cloned());
-            if profiles.active.is_none() {
-                profiles.active = Some(name.clone());
-            }
-            profiles.save(&places)?;
+                if let Some(server) = &options.server {
+                    crate::request::base_url(
+                        &[],
+                        Some(server),
+                        &crate::spec::Origin::Bundled(String::new()),
+                    )?;
+                }
+                for header in &options.headers {
+                    crate::request::parse_header(header)?;
+                }
+                let entry = profiles
+                    .profiles
+                    .entry(name.clone())
+                    .or_insert_with(Profile::default);
+                if options.server.is_some() {
+                    entry.server = options.server.clone();
+                }
+                if let Some(org) = m.get_one::<String>("org-id") {
+                    entry.org_id = Some(org.clone());
+                }
+                entry.headers.extend(options.headers.iter().cloned());
+                if profiles.active.is_none() {
+                    profiles.active = Some(name.clone());
+                }
+                Ok(())
+            })?;
             if let Some(token) = &options.token {
                 store(env)?.set(&crate::credentials::account(Some(&name)), token.trim())?;
             }
@@ -511,12 +513,15 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             )
         }
         "use" => {
-            profiles.get(&name)?;
-            profiles.active = Some(name.clone());
-            profiles.save(&places)?;
+            Profiles::update(&places, |profiles| {
+                profiles.get(&name)?;
+                profiles.active = Some(name.clone());
+                Ok(())
+            })?;
             format!("profile `{name}` is now active")
         }
         "list" => {
+            let profiles = Profiles::load(&places)?;
             if profiles.profiles.is_empty() {
                 "no profiles yet: `epilot profile create <name> --server URL`".to_string()
             } else {
@@ -539,6 +544,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             }
         }
         "show" => {
+            let profiles = Profiles::load(&places)?;
             let (_, p) = profiles.get(&name)?;
             let token = store(env)?
                 .get(&crate::credentials::account(Some(&name)))?
@@ -573,12 +579,14 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             lines.join("\n")
         }
         "delete" => {
-            profiles.get(&name)?;
-            profiles.profiles.remove(&name);
-            if profiles.active.as_deref() == Some(&name) {
-                profiles.active = None;
-            }
-            profiles.save(&places)?;
+            Profiles::update(&places, |profiles| {
+                profiles.get(&name)?;
+                profiles.profiles.remove(&name);
+                if profiles.active.as_deref() == Some(&name) {
+                    profiles.active = None;
+                }
+                Ok(())
+            })?;
             let _ = store(env)?.delete(&crate::credentials::account(Some(&name)));
             format!("deleted profile `{name}` and its stored token")
         }

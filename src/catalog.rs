@@ -111,16 +111,42 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// For looking only (finding a document, listing, completion): a registry that cannot be
+    /// read counts as empty here, since nothing is written from it. Changes go through
+    /// [`Registry::update`], which refuses such a file.
     pub fn load(places: &Places) -> Registry {
-        std::fs::read(places.registry_file())
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+        Registry::read(places).unwrap_or_default()
     }
 
-    pub fn save(&self, places: &Places) -> Result<()> {
-        let text = serde_json::to_vec_pretty(self).expect("a registry serialises");
-        crate::paths::write_atomically(&places.registry_file(), &text, false)
+    /// The registry; empty when the file does not exist, an error naming the file when it
+    /// cannot be read or parsed.
+    pub fn read(places: &Places) -> Result<Registry> {
+        Ok(crate::lock::read_json(&places.registry_file())?.unwrap_or_default())
+    }
+
+    /// The only way to change the registry: under an exclusive lock, reads it, applies
+    /// `change` and saves the result if it differs, so parallel `definitions add` commands
+    /// all land. Nothing is written when `change` fails or the file cannot be read.
+    pub fn update<T>(
+        places: &Places,
+        change: impl FnOnce(&mut Registry) -> Result<T>,
+    ) -> Result<T> {
+        let file = places.registry_file();
+        std::fs::create_dir_all(&places.config_dir).map_err(|e| {
+            Error::usage(format!(
+                "cannot create {}: {e}",
+                places.config_dir.display()
+            ))
+        })?;
+        let _lock = crate::lock::exclusive(&file)?;
+        let before = Registry::read(places)?;
+        let mut registry = before.clone();
+        let outcome = change(&mut registry)?;
+        if registry != before {
+            let text = serde_json::to_vec_pretty(&registry).expect("a registry serialises");
+            crate::paths::write_atomically(&file, &text, false)?;
+        }
+        Ok(outcome)
     }
 }
 

@@ -174,39 +174,41 @@ pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
                 .with_help("choose another name"),
         );
     }
-    let mut registry = Registry::load(places);
-    let message = if source::is_url(location) {
+    // Checked before downloading, so a registry that cannot be changed costs no download.
+    Registry::read(places)?;
+    let (stored, message) = if source::is_url(location) {
         let line = download(places, name, location)?;
-        registry
-            .definitions
-            .insert(name.to_string(), location.to_string());
-        format!("registered `{name}` from {location}; {line}")
+        (
+            location.to_string(),
+            format!("registered `{name}` from {location}; {line}"),
+        )
     } else {
         let path = std::fs::canonicalize(Path::new(location))
             .map_err(|e| Error::usage(format!("cannot read {location}: {e}")))?;
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::usage(format!("cannot read {location}: {e}")))?;
         let operations = check(name, &text, &Origin::File(path.clone()))?;
-        registry
-            .definitions
-            .insert(name.to_string(), path.display().to_string());
-        format!(
-            "registered `{name}` from {} ({operations} operations)",
-            path.display()
+        (
+            path.display().to_string(),
+            format!(
+                "registered `{name}` from {} ({operations} operations)",
+                path.display()
+            ),
         )
     };
-    registry.save(places)?;
+    Registry::update(places, |registry| {
+        registry.definitions.insert(name.to_string(), stored);
+        Ok(())
+    })?;
     Ok(format!("{message}\nuse it with: epilot {name}"))
 }
 
 /// `definitions remove <name>`: forgets a registered or pulled definition.
 pub fn remove(places: &Places, name: &str) -> Result<String> {
     check_name("API", name)?;
-    let mut registry = Registry::load(places);
-    let registered = registry.definitions.remove(name).is_some();
-    if registered {
-        registry.save(places)?;
-    }
+    let registered = Registry::update(places, |registry| {
+        Ok(registry.definitions.remove(name).is_some())
+    })?;
     let mut removed_cache = false;
     for path in [
         catalog::cached_spec(places, name)?,

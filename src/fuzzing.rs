@@ -72,7 +72,7 @@ pub fn parameters_to_request(data: &[u8]) {
             None => pairs.push(line.to_string()),
         }
     }
-    let Ok(collected) = params::collect(&op, &positionals, &pairs, pick % 2 == 0) else {
+    let Ok(collected) = params::collect(&op, &positionals, &pairs, pick.is_multiple_of(2)) else {
         return;
     };
     let _ = crate::validate::check_request(document, &op, &collected.values, None);

@@ -21,6 +21,7 @@ pub mod help;
 pub mod input;
 pub mod interactive;
 pub mod listing;
+pub mod lock;
 pub mod login;
 pub mod mock;
 pub mod output;

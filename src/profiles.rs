@@ -1,6 +1,7 @@
 //! Named profiles for several environments: a server, an organisation and headers each, in
-//! `profiles.json` in the config folder (mode 0600, written atomically); their tokens live in
-//! the credential store. Selected by `--profile`, then `EPILOT_PROFILE`, then the active one.
+//! `profiles.json` in the config folder (mode 0600, written atomically, changed only under a
+//! lock); their tokens live in the credential store. Selected by `--profile`, then
+//! `EPILOT_PROFILE`, then the active one.
 
 use std::collections::BTreeMap;
 
@@ -52,19 +53,33 @@ pub struct Profiles {
 }
 
 impl Profiles {
-    pub fn load(places: &Places) -> Result<Profiles> {
-        let path = places.config_dir.join("profiles.json");
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::usage(format!("{} is damaged: {e}", path.display()))),
-            Err(_) => Ok(Profiles::default()),
-        }
+    fn file(places: &Places) -> std::path::PathBuf {
+        places.config_dir.join("profiles.json")
     }
 
-    pub fn save(&self, places: &Places) -> Result<()> {
+    /// The saved profiles; none when the file does not exist. A file that cannot be read or
+    /// parsed is an error, never "no profiles", so that a later change cannot overwrite it.
+    pub fn load(places: &Places) -> Result<Profiles> {
+        Ok(crate::lock::read_json(&Profiles::file(places))?.unwrap_or_default())
+    }
+
+    /// The only way to change the profiles: under an exclusive lock, loads them, applies
+    /// `change` and saves the result if it differs, so parallel commands never lose each
+    /// other's changes. Nothing is written when `change` fails.
+    pub fn update<T>(
+        places: &Places,
+        change: impl FnOnce(&mut Profiles) -> Result<T>,
+    ) -> Result<T> {
         crate::credentials::create_private_dir(&places.config_dir)?;
-        let bytes = serde_json::to_vec_pretty(self).expect("profiles serialise");
-        crate::paths::write_atomically(&places.config_dir.join("profiles.json"), &bytes, true)
+        let _lock = crate::lock::exclusive(&Profiles::file(places))?;
+        let before = Profiles::load(places)?;
+        let mut profiles = before.clone();
+        let outcome = change(&mut profiles)?;
+        if profiles != before {
+            let bytes = serde_json::to_vec_pretty(&profiles).expect("profiles serialise");
+            crate::paths::write_atomically(&Profiles::file(places), &bytes, true)?;
+        }
+        Ok(outcome)
     }
 
     /// The profile in force: `--profile`, else `EPILOT_PROFILE`, else the active one.

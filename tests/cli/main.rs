@@ -16,6 +16,7 @@ mod output;
 mod output_faults;
 mod secrets;
 mod server;
+mod state;
 mod transport;
 mod user_api;
 mod util;

@@ -318,7 +318,7 @@ fn generated_samples_of_every_user_operation_pass_validation() {
     let loaded = epilot::spec::load(
         "user",
         None,
-        &epilot::paths::Places::from_env(&|_| None),
+        &epilot::paths::Places::from_env(&|_| None).expect("a home folder"),
         &|_| unreachable!("bundled"),
     )
     .unwrap();
