@@ -221,6 +221,8 @@ fn an_override_does_not_redirect_the_environment_token() {
             "responses": {"200": {"description": "ok"}}}}}
     });
     sandbox.write(".epilot/overrides/user.json", &override_spec.to_string());
+    // Even an override the user allowed does not carry the ambient secrets elsewhere.
+    ok(&sandbox, &["definitions", "allow", "user"]);
     let output = command(&sandbox)
         .args(["user", "getMeV2", "--profile", "dev"])
         .env("EPILOT_TOKEN", ENV_TOKEN)
