@@ -8,6 +8,7 @@ mod definition;
 mod errors;
 mod fuzz_regressions;
 mod help;
+mod hostile;
 mod interactive;
 mod jsonata_suite;
 mod network;
