@@ -284,3 +284,97 @@ fn absurd_numbers_are_usage_errors_and_nothing_is_sent() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(server.single().url, "/v2/users/me");
 }
+
+/// Hostile YAML through the binary: each is refused (exit 4, with its position) or loaded,
+/// well within the deadline.
+#[test]
+fn hostile_yaml_ends_fast() {
+    let sandbox = Sandbox::new();
+    let flow = format!(
+        "openapi: 3.0.0\nx: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let mapping = format!(
+        "openapi: 3.0.0\nx: {}1{}\n",
+        "{a: ".repeat(50_000),
+        "}".repeat(50_000)
+    );
+    let block: String = (0..600).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+    let dashes = format!("openapi: 3.0.0\nx:\n{}1\n", "- ".repeat(100_000));
+    for (name, text, expected) in [
+        (
+            "flow.yaml",
+            flow,
+            "nested deeper than 128 levels at line 2 column 132",
+        ),
+        (
+            "mapping.yaml",
+            mapping,
+            "nested deeper than 128 levels at line 2",
+        ),
+        (
+            "block.yaml",
+            format!("openapi: 3.0.0\n{block}"),
+            "recursion limit exceeded at line",
+        ),
+        ("dashes.yaml", dashes, "recursion limit exceeded at line 3"),
+    ] {
+        let path = sandbox.write(name, &text);
+        let output = run(&sandbox, &path, &["x"]);
+        assert_eq!(
+            output.status.code(),
+            Some(4),
+            "{name}: {}",
+            stderr_of(&output)
+        );
+        assert!(
+            stderr_of(&output).contains(expected),
+            "{name}: {}",
+            stderr_of(&output)
+        );
+    }
+    let long = format!(
+        "openapi: 3.0.0\ninfo: {{title: Long, version: '1'}}\npaths: {{}}\nx: {}\n",
+        "a".repeat(10_000_000)
+    );
+    let path = sandbox.write("long.yaml", &long);
+    let output = run(&sandbox, &path, &["x"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+}
+
+/// With `EPILOT_SPEC_CORPUS`, every JSON spec there, written as YAML (under target/, never
+/// committed), parses to the very value serde_json reads from the original.
+#[test]
+fn the_corpus_as_yaml_parses_to_the_same_documents() {
+    let Some(dir) = std::env::var_os("EPILOT_SPEC_CORPUS") else {
+        eprintln!("EPILOT_SPEC_CORPUS not set; skipping the YAML copy of the corpus");
+        return;
+    };
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("yaml-corpus");
+    std::fs::create_dir_all(&out).unwrap();
+    let (mut count, mut bytes, mut spent) = (0, 0, Duration::ZERO);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let yaml = serde_yaml::to_string(&json).unwrap();
+        let copy = out.join(path.file_name().unwrap()).with_extension("yaml");
+        std::fs::write(&copy, &yaml).unwrap();
+        let started = Instant::now();
+        let parsed =
+            epilot::spec::source::parse_document(&yaml, &epilot::spec::Origin::File(copy.clone()))
+                .unwrap_or_else(|e| panic!("{}: {}", copy.display(), e.message));
+        spent += started.elapsed();
+        assert!(parsed == json, "{} parses differently", copy.display());
+        count += 1;
+        bytes += yaml.len();
+    }
+    assert!(count > 0, "no JSON specs in EPILOT_SPEC_CORPUS");
+    eprintln!(
+        "{count} specs, {:.1} MB of YAML parsed in {spent:?}",
+        bytes as f64 / 1e6
+    );
+}
