@@ -378,3 +378,58 @@ fn the_corpus_as_yaml_parses_to_the_same_documents() {
         bytes as f64 / 1e6
     );
 }
+
+/// The login callback server: a client that connects first and sends nothing, and one that
+/// sends a 10 MB request line, do not hold up the portal's callback; what the callback
+/// carries is escaped before it reaches the terminal.
+#[test]
+fn login_callback_survives_slow_and_huge_clients() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let sandbox = Sandbox::new();
+    let child = crate::auth::login_on_a_terminal(&sandbox, "auth login --timeout 30");
+    let (port, state) = crate::auth::wait_for_url(&sandbox);
+    let silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let huge = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut sent = 0usize;
+        let _ = stream.write_all(b"GET /");
+        let chunk = vec![b'a'; 64 * 1024];
+        while sent < 10 * 1024 * 1024 {
+            match stream.write(&chunk) {
+                Ok(n) => sent += n,
+                Err(_) => break,
+            }
+        }
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        (sent, answer)
+    });
+    let started = Instant::now();
+    let status = crate::auth::callback(
+        port,
+        &format!("token=tok-hostile-1&state={state}&org_id=42&name=Eve%1B%5D0%3Bpwned%07%3Cb%3E"),
+    );
+    let took = started.elapsed();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    // The old server served connections one by one, each allowed 5 s: the silent client
+    // alone held the callback up that long.
+    assert!(
+        took < Duration::from_secs(4),
+        "the callback waited {took:?}"
+    );
+    let (sent, answer) = huge.join().unwrap();
+    assert!(
+        sent < 10 * 1024 * 1024 || answer.starts_with("HTTP/1.1 431"),
+        "the 10 MB request was read whole: {answer:?}"
+    );
+    drop(silent);
+    let output = child.wait_with_output().unwrap();
+    let text = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("logged in as Eve\\u{1b}]0;pwned\\u{7}<b> in organisation 42"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+}
