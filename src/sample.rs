@@ -121,6 +121,14 @@ impl Generator<'_> {
         over
     }
 
+    /// True once the byte budget is spent: loops over a schema's fields stop here (the node
+    /// budget only stops descending, so required fields still get their smallest value).
+    fn out_of_bytes(&mut self) -> bool {
+        let over = self.bytes >= MAX_SAMPLE_BYTES;
+        self.cut |= over;
+        over
+    }
+
     /// Takes `cost` bytes from the budget.
     fn spend(&mut self, cost: usize) {
         self.bytes = self.bytes.saturating_add(cost);
@@ -359,35 +367,47 @@ impl Generator<'_> {
         let mut out = Map::new();
         if let Some(properties) = object.get("properties").and_then(Value::as_object) {
             for (name, property) in properties {
-                if self.exhausted() {
+                if self.out_of_bytes() {
                     break;
                 }
                 let is_required = required_set.contains(name.as_str());
-                if self.skipped(property) || (!is_required && depth >= FULL_DEPTH) {
+                if !is_required && (depth >= FULL_DEPTH || self.exhausted()) {
+                    continue;
+                }
+                if self.skipped(property) {
                     continue;
                 }
                 self.spend(name.len() + 4);
                 if let Some(value) = self.value(property, depth + 1) {
                     out.insert(name.clone(), value);
                 } else if is_required {
-                    // A required field cut by recursion still gets the smallest fitting value.
+                    // A required field cut by recursion or the budget still gets the smallest
+                    // fitting value.
+                    self.spend(8);
                     out.insert(name.clone(), minimal(self.document, property));
                 }
             }
         }
         // Some documents require a field they never describe; any value satisfies it.
-        for name in &required {
-            if self.exhausted() {
+        let undescribed: Vec<&str> = {
+            let elsewhere: HashSet<&str> = self.described.iter().map(String::as_str).collect();
+            let properties = object.get("properties");
+            required
+                .iter()
+                .copied()
+                .filter(|name| {
+                    !out.contains_key(*name)
+                        && properties.is_none_or(|p| p.get(*name).is_none())
+                        && !elsewhere.contains(name)
+                })
+                .collect()
+        };
+        for name in undescribed {
+            if self.out_of_bytes() {
                 break;
             }
-            let described = object
-                .get("properties")
-                .is_some_and(|p| p.get(*name).is_some())
-                || self.described.iter().any(|d| d == name);
-            if !out.contains_key(*name) && !described {
-                self.spend(name.len() + 12);
-                out.insert(name.to_string(), Value::String("string".into()));
-            }
+            self.spend(name.len() + 12);
+            out.insert(name.to_string(), Value::String("string".into()));
         }
         if out.is_empty() && depth < FULL_DEPTH {
             if let Some(extra) = object.get("additionalProperties").filter(|a| a.is_object()) {
@@ -843,6 +863,22 @@ mod tests {
             (json!([0]), false),
             "an example over the budget is passed over for a generated sample"
         );
+    }
+
+    #[test]
+    fn past_the_node_budget_required_fields_still_get_their_smallest_value() {
+        let doc = json!({});
+        let names: Vec<String> = (0..1000).map(|i| format!("f{i}")).collect();
+        let properties: Map<String, Value> = names
+            .iter()
+            .map(|n| (n.clone(), json!({"type": "integer", "minimum": 1})))
+            .collect();
+        let schema = json!({"type": "object", "required": names, "properties": properties});
+        let (sample, cut) = valid_sample_within_budget(&doc, &schema, Direction::Request);
+        assert!(cut);
+        assert_eq!(sample.as_object().unwrap().len(), 1000);
+        assert_eq!(sample["f0"], json!(1));
+        assert_eq!(sample["f999"], json!(0), "the smallest value of its type");
     }
 
     #[test]
