@@ -287,7 +287,13 @@ fn yaml_to_json(value: serde_yaml::Value, depth: usize) -> std::result::Result<V
                     Y::Number(n) => n.to_string(),
                     Y::Bool(b) => b.to_string(),
                     Y::Null => "null".to_string(),
-                    other => return Err(format!("unsupported mapping key {other:?}")),
+                    // Named by kind only: printing it could mean megabytes of a hostile key.
+                    Y::Sequence(_) | Y::Mapping(_) | Y::Tagged(_) => {
+                        return Err(format!(
+                            "a {} is used as a mapping key; OpenAPI keys are text",
+                            yaml_kind(&key)
+                        ))
+                    }
                 };
                 object.insert(key, yaml_to_json(v, depth + 1)?);
             }
@@ -295,6 +301,15 @@ fn yaml_to_json(value: serde_yaml::Value, depth: usize) -> std::result::Result<V
         }
         Y::Tagged(tagged) => yaml_to_json(tagged.value, depth + 1)?,
     })
+}
+
+fn yaml_kind(value: &serde_yaml::Value) -> &'static str {
+    match value {
+        serde_yaml::Value::Sequence(_) => "sequence",
+        serde_yaml::Value::Mapping(_) => "mapping",
+        serde_yaml::Value::Tagged(_) => "tagged value",
+        _ => "scalar",
+    }
 }
 
 fn check_openapi_version(value: &Value, origin: &Origin) -> Result<()> {
@@ -434,6 +449,17 @@ mod tests {
             err.message.contains("duplicate entry with key \"x\""),
             "{}",
             err.message
+        );
+    }
+
+    #[test]
+    fn a_collection_as_a_key_is_named_not_printed() {
+        let key = format!("[{}]", "1, ".repeat(100_000));
+        let err = parse_document(&format!("openapi: 3.0.0\nx: {{? {key} : a}}\n"), &origin())
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "spec.yaml: a sequence is used as a mapping key; OpenAPI keys are text"
         );
     }
 }
