@@ -457,7 +457,7 @@ fn call(
         output::write_request_trace(env.stderr, &prepared).map_err(output::io_error)?;
     }
     let mut response = if options.mock {
-        mock::response(&loaded.document, op)
+        mock::response(&loaded.document, op, &mut *env.stderr)
     } else {
         let settings = transport_settings(options, env);
         // Ctrl-C while waiting: exit 130, nothing half-received printed, nothing flushed.

@@ -86,7 +86,8 @@ pub fn global_args() -> Vec<Arg> {
         text("retries")
             .long("retries")
             .value_name("N")
-            .value_parser(clap::value_parser!(u32).range(0..=10))
+            .allow_negative_numbers(true)
+            .value_parser(parse_retries)
             .help("Retry idempotent requests on connection errors and 429/502/503/504 (default 2; 0 turns it off)"),
         switch("retry-unsafe").long("retry-unsafe").help("Retry POST and PATCH requests too"),
         text("cacert")
@@ -124,16 +125,32 @@ pub fn global_args() -> Vec<Arg> {
         text("timeout")
             .long("timeout")
             .value_name("SECONDS")
+            .allow_negative_numbers(true)
             .value_parser(parse_timeout)
             .help("Give up when the whole request takes longer (default 30)"),
     ]
 }
 
+/// The longest `--timeout`: a day is more than any request needs, and far inside what
+/// `Duration::from_secs_f64` accepts, so no value that parses can panic later.
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+/// The most `--retries`; more only hammers a server that is already struggling.
+pub const MAX_RETRIES: u32 = 10;
+
 fn parse_timeout(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(seconds),
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= MAX_TIMEOUT_SECS => Ok(seconds),
         _ => Err(format!(
-            "`{text}` is not a positive number of seconds (e.g. --timeout 10)"
+            "`{text}` is not a number of seconds above 0 and at most {MAX_TIMEOUT_SECS} (one day), e.g. --timeout 10"
+        )),
+    }
+}
+
+fn parse_retries(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n <= MAX_RETRIES => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a whole number from 0 to {MAX_RETRIES}, e.g. --retries 3 (0 turns retries off)"
         )),
     }
 }
@@ -376,6 +393,24 @@ mod tests {
                 cmd.get_arguments().any(|a| a.get_short() == Some(short)),
                 "-{short}"
             );
+        }
+    }
+
+    #[test]
+    fn numeric_flags_refuse_what_cannot_be_used() {
+        assert_eq!(parse_timeout("2.5"), Ok(2.5));
+        assert_eq!(parse_timeout("86400"), Ok(MAX_TIMEOUT_SECS));
+        for bad in [
+            "1e20", "nan", "NaN", "inf", "-inf", "-1", "0", "-0", "", "10s",
+        ] {
+            let message = parse_timeout(bad).unwrap_err();
+            assert!(message.contains("at most 86400"), "{bad}: {message}");
+        }
+        assert_eq!(parse_retries("0"), Ok(0));
+        assert_eq!(parse_retries("10"), Ok(MAX_RETRIES));
+        for bad in ["99999999999999999999", "11", "-1", "1.5", "x"] {
+            let message = parse_retries(bad).unwrap_err();
+            assert!(message.contains("from 0 to 10"), "{bad}: {message}");
         }
     }
 }

@@ -25,7 +25,7 @@ pub fn load_spec_and_render(data: &[u8]) {
     for entry in api.operations.iter().take(20) {
         if let Ok(op) = index::resolve_operation(&document, entry) {
             let _ = crate::help::operation_text("fuzz", &document, &op, &crate::help::PLAIN);
-            let _ = crate::mock::response(&document, &op);
+            let _ = crate::mock::response(&document, &op, &mut std::io::sink());
         }
     }
 }

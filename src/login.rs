@@ -2,8 +2,9 @@
 //! 127.0.0.1 waits for the portal to send the token back, with a random `state` that must
 //! match; meanwhile a masked prompt accepts a pasted token. Whichever comes first is stored.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{ErrorKind as IoErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -77,8 +78,67 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 
 const PAGE: &str = "<!doctype html><meta charset=utf-8><title>epilot CLI</title><body style=\"font-family:sans-serif;margin:4em\">";
 
+/// How long one connection may take to send its request. The server is on 127.0.0.1 but any
+/// local program (or a page in the browser) can connect: one that sends nothing, or a byte a
+/// second, must not hold up the portal's callback, so each connection has its own thread and
+/// this deadline for the whole request head.
+const READ_DEADLINE: Duration = Duration::from_secs(2);
+/// The most a request line and headers may take; the portal's callback is well under 4 KB.
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// Connections served at once; more are closed unanswered.
+const MAX_CONNECTIONS: usize = 32;
+/// The longest name, organisation or user id shown from the callback.
+const MAX_SHOWN_CHARS: usize = 200;
+
+/// `text` safe to put in the page.
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value from the callback made safe for the terminal: control characters (an escape
+/// sequence could rewrite the screen or the title) are shown escaped, and its length capped.
+fn terminal_safe(text: String) -> String {
+    if !text.chars().any(char::is_control) && text.chars().count() <= MAX_SHOWN_CHARS {
+        return text;
+    }
+    text.chars()
+        .take(MAX_SHOWN_CHARS)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// Compares the callback's `state` with ours without stopping at the first difference, so the
+/// time taken tells nothing about how much of a guess was right.
+fn same_state(given: &str, expected: &str) -> bool {
+    let (given, expected) = (given.as_bytes(), expected.as_bytes());
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
+}
+
 fn answer(stream: &mut TcpStream, status: &str, text: &str) {
-    let body = format!("{PAGE}<h1>{text}</h1></body>");
+    let body = format!("{PAGE}<h1>{}</h1></body>", html_escape(text));
     let _ = write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -86,16 +146,73 @@ fn answer(stream: &mut TcpStream, status: &str, text: &str) {
     );
 }
 
+/// Why a request head could not be read.
+enum Refusal {
+    TooSlow,
+    TooLarge,
+    Gone,
+}
+
+/// Reads the request line and headers within [`READ_DEADLINE`] and [`MAX_REQUEST_HEAD`];
+/// returns the request line.
+fn read_request_line(stream: &mut TcpStream) -> std::result::Result<String, Refusal> {
+    let started = Instant::now();
+    let mut head: Vec<u8> = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let left = READ_DEADLINE
+            .checked_sub(started.elapsed())
+            .filter(|d| !d.is_zero())
+            .ok_or(Refusal::TooSlow)?;
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|_| Refusal::Gone)?;
+        let read = match stream.read(&mut chunk) {
+            Ok(0) => return Err(Refusal::Gone),
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), IoErrorKind::WouldBlock | IoErrorKind::TimedOut) => {
+                return Err(Refusal::TooSlow)
+            }
+            Err(e) if e.kind() == IoErrorKind::Interrupted => continue,
+            Err(_) => return Err(Refusal::Gone),
+        };
+        head.extend_from_slice(&chunk[..read]);
+        let end = head
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .or_else(|| head.windows(2).position(|w| w == b"\n\n"));
+        if end.is_some() {
+            let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+            return Ok(String::from_utf8_lossy(line).trim_end().to_string());
+        }
+        if head.len() > MAX_REQUEST_HEAD {
+            return Err(Refusal::TooLarge);
+        }
+    }
+}
+
 /// Handles one connection: the login when it is a callback with the right state.
 fn handle(mut stream: TcpStream, state: &str) -> Option<Login> {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).ok()?;
-    let mut line = String::new();
-    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-        line.clear();
-    }
+    let request_line = match read_request_line(&mut stream) {
+        Ok(line) => line,
+        Err(Refusal::TooSlow) => {
+            answer(
+                &mut stream,
+                "408 Request Timeout",
+                "The request took too long.",
+            );
+            return None;
+        }
+        Err(Refusal::TooLarge) => {
+            answer(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "The request is too large.",
+            );
+            return None;
+        }
+        Err(Refusal::Gone) => return None,
+    };
     let target = request_line.split_whitespace().nth(1).unwrap_or("");
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if path != "/callback" {
@@ -110,7 +227,7 @@ fn handle(mut stream: TcpStream, state: &str) -> Option<Login> {
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
     };
-    if get("state").as_deref() != Some(state) {
+    if !get("state").is_some_and(|given| same_state(&given, state)) {
         answer(
             &mut stream,
             "403 Forbidden",
@@ -118,8 +235,16 @@ fn handle(mut stream: TcpStream, state: &str) -> Option<Login> {
         );
         return None;
     }
-    let Some(token) = get("token") else {
-        answer(&mut stream, "400 Bad Request", "The portal sent no token.");
+    // A token goes into an Authorization header: whitespace or control characters in it
+    // could only break that header.
+    let Some(token) =
+        get("token").filter(|t| !t.chars().any(|c| c.is_whitespace() || c.is_control()))
+    else {
+        answer(
+            &mut stream,
+            "400 Bad Request",
+            "The portal sent no usable token.",
+        );
         return None;
     };
     answer(
@@ -129,10 +254,31 @@ fn handle(mut stream: TcpStream, state: &str) -> Option<Login> {
     );
     Some(Login {
         token,
-        org_id: get("org_id"),
-        user_id: get("user_id"),
-        name: get("name"),
+        org_id: get("org_id").map(terminal_safe),
+        user_id: get("user_id").map(terminal_safe),
+        name: get("name").map(terminal_safe),
     })
+}
+
+/// Serves the callback server: each connection on its own thread (at most
+/// [`MAX_CONNECTIONS`] at once), so a slow or huge request cannot hold up the real callback.
+/// The first login with the right state is sent on `found`.
+fn serve(listener: TcpListener, state: String, found: mpsc::Sender<Login>) {
+    let state = std::sync::Arc::new(state);
+    let active = std::sync::Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming().flatten() {
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        let (state, active, found) = (state.clone(), active.clone(), found.clone());
+        std::thread::spawn(move || {
+            if let Some(login) = handle(stream, &state) {
+                let _ = found.send(login);
+            }
+            active.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
 }
 
 /// Waits for the callback (or a pasted token, when `paste` is given) until `limit` passes.
@@ -141,14 +287,7 @@ pub fn wait(flow: Flow, limit: Duration, paste: bool) -> Result<Login> {
     let state = flow.state.clone();
     let listener = flow.listener;
     let callback = sender.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            if let Some(login) = handle(stream, &state) {
-                let _ = callback.send(login);
-                return;
-            }
-        }
-    });
+    std::thread::spawn(move || serve(listener, state, callback));
     crate::term::exit_on_interrupt();
     let terminal = paste.then(crate::term::settings::save);
     if paste {
@@ -233,5 +372,29 @@ mod tests {
                 ("x".into(), "a&b".into())
             ]
         );
+    }
+
+    #[test]
+    fn state_comparison_needs_every_byte() {
+        let state = "ab".repeat(32);
+        assert!(same_state(&state, &state));
+        assert!(!same_state(&format!("{}x", &state[..63]), &state));
+        assert!(!same_state(&format!("x{}", &state[1..]), &state));
+        assert!(!same_state(&state[..63], &state));
+        assert!(!same_state("", &state));
+    }
+
+    #[test]
+    fn echoed_text_is_escaped_for_page_and_terminal() {
+        assert_eq!(
+            html_escape("<script>&'\""),
+            "&lt;script&gt;&amp;&#39;&quot;"
+        );
+        assert_eq!(terminal_safe("Jane Doe".into()), "Jane Doe");
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;pwned\u{7}b\n".into()),
+            "a\\u{1b}]0;pwned\\u{7}b\\n"
+        );
+        assert_eq!(terminal_safe("x".repeat(5000)).len(), MAX_SHOWN_CHARS);
     }
 }

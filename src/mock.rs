@@ -2,11 +2,14 @@
 //! handling, so a mock call checks the input exactly as a real one would, and its answer
 //! goes through the same output path (`--jsonata`, `-i`, `--json`).
 
+use std::io::Write;
+
 use serde_json::Value;
 
-use crate::help::response_sample;
+use crate::sample::{valid_sample_within_budget, MAX_SAMPLE_BYTES};
 use crate::spec::Operation;
 use crate::transport::Response;
+use crate::validate::Direction;
 
 /// The status a response key stands for: `201` → 201, `2XX` and `default` → 200.
 pub fn status_of(key: &str) -> u16 {
@@ -16,11 +19,28 @@ pub fn status_of(key: &str) -> u16 {
         .unwrap_or(200)
 }
 
-pub fn response(document: &Value, op: &Operation) -> Response {
+/// The answer `--mock` gives; when the sample budget cut the generated sample (a hostile or
+/// huge schema), `notes` (stderr) says so, as the answer itself must stay a plain sample.
+pub fn response(document: &Value, op: &Operation, notes: &mut dyn Write) -> Response {
     let documented = op.success_response();
     let status = documented.map_or(200, |r| status_of(&r.status));
-    let (content_type, body) = match response_sample(document, op) {
-        Some((_, sample)) => (
+    let sample = documented.and_then(|r| match (&r.example, &r.schema) {
+        (Some(example), _) => Some(example.clone()),
+        (None, Some(schema)) => {
+            let (sample, cut) = valid_sample_within_budget(document, schema, Direction::Response);
+            if cut {
+                let _ = writeln!(
+                    notes,
+                    "note: the mock answer was cut short to fit the sample limits (about {} KB; strings cut end in …)",
+                    MAX_SAMPLE_BYTES / 1024
+                );
+            }
+            Some(sample)
+        }
+        (None, None) => None,
+    });
+    let (content_type, body) = match sample {
+        Some(sample) => (
             documented
                 .and_then(|r| r.content_type.clone())
                 .unwrap_or_else(|| "application/json".into()),

@@ -3,8 +3,15 @@
 //! Precedence for a value: `example` > `default` > the first `enum` value > a placeholder
 //! that fits the `format` > one that fits the type and bounds. `allOf` branches are merged,
 //! the first non-null `oneOf`/`anyOf` branch is used, and `readOnly` fields are left out of
-//! request samples (`writeOnly` ones out of responses). Recursion and size are bounded, so a
-//! recursive schema yields a small finite sample.
+//! request samples (`writeOnly` ones out of responses).
+//!
+//! A spec is untrusted input: `minLength: 1000000000`, a million-entry `required`, an `allOf`
+//! that fans out through refs or a megabyte example must not hang help, docs or `--mock`. So
+//! every sample is made within a budget (depth, values visited, items per array, characters per
+//! string and bytes in all); what the budget cuts is left out, and a string cut short ends in
+//! `…`, so a capped sample still renders and says it is incomplete.
+
+use std::collections::HashSet;
 
 use serde_json::{Map, Number, Value};
 
@@ -17,9 +24,17 @@ const FULL_DEPTH: usize = 6;
 const MAX_DEPTH: usize = 12;
 /// At most this many values in one sample.
 const MAX_NODES: usize = 400;
+/// At most this many items in one array (`minItems` beyond it is cut).
+const MAX_ITEMS: usize = 3;
+/// At most this many characters in one string (`minLength` beyond it is cut).
+pub const MAX_STRING_CHARS: usize = 1024;
+/// At most about this many bytes of JSON in one sample.
+pub const MAX_SAMPLE_BYTES: usize = 64 * 1024;
+/// Ends a string cut by the budget.
+pub const CUT_MARK: char = '…';
 
 pub fn sample(document: &Value, schema: &Value, direction: Direction) -> Value {
-    generate(document, schema, direction, true, false)
+    generate(document, schema, direction, true, false).0
 }
 
 /// A sample the validator accepts: documents' examples are sometimes wrong for their own
@@ -28,21 +43,35 @@ pub fn sample(document: &Value, schema: &Value, direction: Direction) -> Value {
 /// Overlapping `oneOf` branches (an object branch next to an "any value" branch) are tried
 /// from the other end too.
 pub fn valid_sample(document: &Value, schema: &Value, direction: Direction) -> Value {
-    let first = generate(document, schema, direction, true, false);
+    valid_sample_within_budget(document, schema, direction).0
+}
+
+/// [`valid_sample`], and whether the budget cut it. A cut sample is not checked against the
+/// schema: it cannot be whole, and a schema big enough to exhaust the budget is the one whose
+/// validation could take long.
+pub fn valid_sample_within_budget(
+    document: &Value,
+    schema: &Value,
+    direction: Direction,
+) -> (Value, bool) {
+    let (first, cut) = generate(document, schema, direction, true, false);
+    if cut {
+        return (first, true);
+    }
     let Ok(compiled) = crate::validate::Schema::compile(document, schema, direction, "sample")
     else {
-        return first;
+        return (first, false);
     };
     if compiled.check_value(&first, "").is_empty() {
-        return first;
+        return (first, false);
     }
-    [(false, false), (true, true), (false, true)]
+    let fallback = [(false, false), (true, true), (false, true)]
         .into_iter()
         .map(|(use_examples, last_branch)| {
-            generate(document, schema, direction, use_examples, last_branch)
+            generate(document, schema, direction, use_examples, last_branch).0
         })
-        .find(|candidate| compiled.check_value(candidate, "").is_empty())
-        .unwrap_or(first)
+        .find(|candidate| compiled.check_value(candidate, "").is_empty());
+    (fallback.unwrap_or(first), false)
 }
 
 fn generate(
@@ -51,7 +80,7 @@ fn generate(
     direction: Direction,
     use_examples: bool,
     last_branch: bool,
-) -> Value {
+) -> (Value, bool) {
     let mut generator = Generator {
         document,
         direction,
@@ -59,9 +88,12 @@ fn generate(
         last_branch,
         described: Vec::new(),
         nodes: 0,
+        bytes: 0,
+        cut: false,
         refs: Vec::new(),
     };
-    generator.value(schema, 0).unwrap_or(Value::Null)
+    let value = generator.value(schema, 0).unwrap_or(Value::Null);
+    (value, generator.cut)
 }
 
 struct Generator<'a> {
@@ -73,13 +105,49 @@ struct Generator<'a> {
     /// Property names described by the `allOf` branches being merged.
     described: Vec<String>,
     nodes: usize,
+    /// Roughly the JSON size of what has been generated so far.
+    bytes: usize,
+    /// Whether the budget left something out.
+    cut: bool,
     /// `$ref` pointers being expanded, to cut recursion.
     refs: Vec<String>,
 }
 
 impl Generator<'_> {
+    /// True once the sample may grow no more; notes that something was left out.
+    fn exhausted(&mut self) -> bool {
+        let over = self.nodes >= MAX_NODES || self.bytes >= MAX_SAMPLE_BYTES;
+        self.cut |= over;
+        over
+    }
+
+    /// True once the byte budget is spent: loops over a schema's fields stop here (the node
+    /// budget only stops descending, so required fields still get their smallest value).
+    fn out_of_bytes(&mut self) -> bool {
+        let over = self.bytes >= MAX_SAMPLE_BYTES;
+        self.cut |= over;
+        over
+    }
+
+    /// Takes `cost` bytes from the budget.
+    fn spend(&mut self, cost: usize) {
+        self.bytes = self.bytes.saturating_add(cost);
+    }
+
+    /// Takes a documented value (example, default, enum entry) when it fits what is left of
+    /// the budget; a bigger one is passed over.
+    fn afford(&mut self, value: &Value) -> bool {
+        let left = MAX_SAMPLE_BYTES.saturating_sub(self.bytes);
+        let size = json_size_within(value, left);
+        self.spend(size.unwrap_or(0));
+        size.is_some()
+    }
+
     fn value(&mut self, schema: &Value, depth: usize) -> Option<Value> {
-        if depth > MAX_DEPTH || self.nodes >= MAX_NODES {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        if self.exhausted() {
             return None;
         }
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
@@ -102,9 +170,10 @@ impl Generator<'_> {
             &["default"]
         };
         for key in keys {
+            // Size first: `plausible` walks the whole value.
             if let Some(given) = object
                 .get(*key)
-                .filter(|v| plausible(self.document, v, object, 0))
+                .filter(|v| self.afford(v) && plausible(self.document, v, object, 0))
             {
                 return Some(given.clone());
             }
@@ -114,7 +183,11 @@ impl Generator<'_> {
             .and_then(Value::as_array)
             .and_then(|e| e.iter().find(|v| !v.is_null()))
         {
-            return Some(first.clone());
+            if self.afford(first) {
+                return Some(first.clone());
+            }
+            self.cut = true;
+            return Some(Value::Null);
         }
         if let Some(branches) = object.get("allOf").and_then(Value::as_array) {
             return self.all_of(object, branches, depth);
@@ -153,15 +226,23 @@ impl Generator<'_> {
                 None
             }
         });
+        self.spend(8);
         Some(match kind {
             Some("object") | None => self.object(object, depth),
             Some("array") => self.array(object, depth),
-            Some("string") => string(object),
+            Some("string") => self.string(object),
             Some("integer") => number(object, true),
             Some("number") => number(object, false),
             Some("boolean") => Value::Bool(true),
             Some(_) => Value::Null,
         })
+    }
+
+    fn string(&mut self, object: &Map<String, Value>) -> Value {
+        let (text, cut) = string(object);
+        self.cut |= cut;
+        self.spend(text.len());
+        Value::String(text)
     }
 
     fn all_of(
@@ -190,6 +271,9 @@ impl Generator<'_> {
         let mut merged = Map::new();
         let mut last_scalar = None;
         for branch in branches {
+            if self.exhausted() {
+                break;
+            }
             match self.value(branch, depth) {
                 Some(Value::Object(fields)) => deep_merge(&mut merged, fields),
                 Some(other) => last_scalar = Some(other),
@@ -279,30 +363,51 @@ impl Generator<'_> {
             .and_then(Value::as_array)
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
+        let required_set: HashSet<&str> = required.iter().copied().collect();
         let mut out = Map::new();
         if let Some(properties) = object.get("properties").and_then(Value::as_object) {
             for (name, property) in properties {
-                let is_required = required.contains(&name.as_str());
-                if self.skipped(property) || (!is_required && depth >= FULL_DEPTH) {
+                if self.out_of_bytes() {
+                    break;
+                }
+                let is_required = required_set.contains(name.as_str());
+                if !is_required && (depth >= FULL_DEPTH || self.exhausted()) {
                     continue;
                 }
+                if self.skipped(property) {
+                    continue;
+                }
+                self.spend(name.len() + 4);
                 if let Some(value) = self.value(property, depth + 1) {
                     out.insert(name.clone(), value);
                 } else if is_required {
-                    // A required field cut by recursion still gets the smallest fitting value.
+                    // A required field cut by recursion or the budget still gets the smallest
+                    // fitting value.
+                    self.spend(8);
                     out.insert(name.clone(), minimal(self.document, property));
                 }
             }
         }
         // Some documents require a field they never describe; any value satisfies it.
-        for name in &required {
-            let described = object
-                .get("properties")
-                .is_some_and(|p| p.get(*name).is_some())
-                || self.described.iter().any(|d| d == name);
-            if !out.contains_key(*name) && !described {
-                out.insert(name.to_string(), Value::String("string".into()));
+        let undescribed: Vec<&str> = {
+            let elsewhere: HashSet<&str> = self.described.iter().map(String::as_str).collect();
+            let properties = object.get("properties");
+            required
+                .iter()
+                .copied()
+                .filter(|name| {
+                    !out.contains_key(*name)
+                        && properties.is_none_or(|p| p.get(*name).is_none())
+                        && !elsewhere.contains(name)
+                })
+                .collect()
+        };
+        for name in undescribed {
+            if self.out_of_bytes() {
+                break;
             }
+            self.spend(name.len() + 12);
+            out.insert(name.to_string(), Value::String("string".into()));
         }
         if out.is_empty() && depth < FULL_DEPTH {
             if let Some(extra) = object.get("additionalProperties").filter(|a| a.is_object()) {
@@ -315,14 +420,18 @@ impl Generator<'_> {
     }
 
     fn array(&mut self, object: &Map<String, Value>, depth: usize) -> Value {
-        let min_items = object.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let min_items = object
+            .get("minItems")
+            .and_then(Value::as_u64)
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
         let unique = object.get("uniqueItems") == Some(&Value::Bool(true));
+        self.cut |= min_items > MAX_ITEMS;
         let wanted = if depth >= FULL_DEPTH {
             min_items
         } else {
             min_items.max(1)
         }
-        .min(3);
+        .min(MAX_ITEMS);
         let Some(items) = object.get("items") else {
             return Value::Array(Vec::new());
         };
@@ -467,7 +576,8 @@ fn minimal(document: &Value, schema: &Value) -> Value {
     }
 }
 
-fn string(object: &Map<String, Value>) -> Value {
+/// A placeholder that fits the format and length bounds, and whether `minLength` was cut.
+fn string(object: &Map<String, Value>) -> (String, bool) {
     let format = object.get("format").and_then(Value::as_str).unwrap_or("");
     let text = match format {
         "uuid" => "123e4567-e89b-12d3-a456-426614174000",
@@ -486,19 +596,30 @@ fn string(object: &Map<String, Value>) -> Value {
         "regex" => ".*",
         _ => "string",
     };
-    let min = object.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let max = object
-        .get("maxLength")
-        .and_then(Value::as_u64)
-        .map(|m| m as usize);
-    let mut text = text.to_string();
-    while text.chars().count() < min {
-        text.push('x');
+    let bound = |key: &str| {
+        object
+            .get(key)
+            .and_then(Value::as_u64)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+    };
+    let min = bound("minLength").unwrap_or(0);
+    let max = bound("maxLength").unwrap_or(usize::MAX);
+    let mut text: String = text.chars().take(max).collect();
+    let wanted = min.min(max);
+    let have = text.chars().count();
+    if wanted <= have {
+        return (text, false);
     }
-    if let Some(max) = max {
-        text = text.chars().take(max).collect();
+    if wanted <= MAX_STRING_CHARS {
+        text.extend(std::iter::repeat_n('x', wanted - have));
+        return (text, false);
     }
-    Value::String(text)
+    text.extend(std::iter::repeat_n(
+        'x',
+        MAX_STRING_CHARS.saturating_sub(have + 1),
+    ));
+    text.push(CUT_MARK);
+    (text, true)
 }
 
 fn number(object: &Map<String, Value>, integer: bool) -> Value {
@@ -534,11 +655,53 @@ fn number(object: &Map<String, Value>, integer: bool) -> Value {
             };
         }
     }
-    if integer || value.fract() == 0.0 {
-        Value::from(value as i64)
+    // Arithmetic, not a walk from minimum to maximum, so extreme bounds cost nothing.
+    if let Some(step) = bound("multipleOf").filter(|m| *m > 0.0 && m.is_finite()) {
+        let stepped = (value / step).ceil() * step;
+        if stepped.is_finite() && bound("maximum").is_none_or(|max| stepped <= max) {
+            value = stepped;
+        }
+    }
+    // Within ±2^53 an integral f64 is exactly an i64; beyond, it stays a float rather than
+    // saturating to a wrong bound.
+    if (integer || value.fract() == 0.0) && value.abs() < 9.0e15 {
+        Value::from(value.trunc() as i64)
     } else {
         Number::from_f64(value).map_or(Value::from(0), Value::Number)
     }
+}
+
+/// The size of `value` as compact JSON, when it is at most `limit` bytes; the walk stops as
+/// soon as it is over, so a megabyte example costs no more than the limit.
+fn json_size_within(value: &Value, limit: usize) -> Option<usize> {
+    let mut size = 0usize;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        size += match value {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 24,
+            Value::String(s) => s.len() + 2,
+            Value::Array(items) => 2 + items.len(),
+            Value::Object(fields) => 2 + 5 * fields.len(),
+        };
+        if size > limit {
+            return None;
+        }
+        match value {
+            Value::Array(items) => pending.extend(items),
+            Value::Object(fields) => {
+                for (key, field) in fields {
+                    size += key.len();
+                    if size > limit {
+                        return None;
+                    }
+                    pending.push(field);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(size)
 }
 
 #[cfg(test)]
@@ -657,5 +820,86 @@ mod tests {
         let doc = json!({});
         let schema = json!({"type": "array", "minItems": 2, "uniqueItems": true, "items": {"type": "string"}});
         assert_eq!(request(&doc, schema), json!(["string", "string2"]));
+    }
+
+    #[test]
+    fn huge_lengths_and_counts_are_cut_and_marked() {
+        let doc = json!({});
+        let schema = json!({"type": "string", "minLength": 1_000_000_000u64});
+        let (text, cut) = valid_sample_within_budget(&doc, &schema, Direction::Request);
+        let text = text.as_str().unwrap();
+        assert!(cut);
+        assert_eq!(text.chars().count(), MAX_STRING_CHARS);
+        assert!(text.ends_with(CUT_MARK));
+        let schema = json!({"type": "array", "minItems": u64::MAX, "items": {"type": "integer"}});
+        assert_eq!(
+            valid_sample_within_budget(&doc, &schema, Direction::Request),
+            (json!([0, 0, 0]), true)
+        );
+        let schema = json!({"type": "string", "minLength": 20, "maxLength": 10});
+        assert_eq!(request(&doc, schema), json!("stringxxxx"), "max wins");
+    }
+
+    #[test]
+    fn the_byte_budget_bounds_the_whole_sample() {
+        let doc = json!({});
+        let properties: Map<String, Value> = (0..2000)
+            .map(|i| {
+                (
+                    format!("f{i}"),
+                    json!({"type": "string", "minLength": 1000}),
+                )
+            })
+            .collect();
+        let schema = json!({"type": "object", "properties": properties});
+        let (sample, cut) = valid_sample_within_budget(&doc, &schema, Direction::Request);
+        assert!(cut);
+        let size = sample.to_string().len();
+        assert!(size < MAX_SAMPLE_BYTES + 2 * MAX_STRING_CHARS, "{size}");
+        let big: Vec<u32> = (0..100_000).collect();
+        let schema = json!({"type": "array", "items": {"type": "integer"}, "example": big});
+        assert_eq!(
+            valid_sample_within_budget(&doc, &schema, Direction::Request),
+            (json!([0]), false),
+            "an example over the budget is passed over for a generated sample"
+        );
+    }
+
+    #[test]
+    fn past_the_node_budget_required_fields_still_get_their_smallest_value() {
+        let doc = json!({});
+        let names: Vec<String> = (0..1000).map(|i| format!("f{i}")).collect();
+        let properties: Map<String, Value> = names
+            .iter()
+            .map(|n| (n.clone(), json!({"type": "integer", "minimum": 1})))
+            .collect();
+        let schema = json!({"type": "object", "required": names, "properties": properties});
+        let (sample, cut) = valid_sample_within_budget(&doc, &schema, Direction::Request);
+        assert!(cut);
+        assert_eq!(sample.as_object().unwrap().len(), 1000);
+        assert_eq!(sample["f0"], json!(1));
+        assert_eq!(sample["f999"], json!(0), "the smallest value of its type");
+    }
+
+    #[test]
+    fn multiple_of_and_extreme_bounds_are_arithmetic() {
+        let doc = json!({});
+        let schema = json!({"type": "integer", "minimum": 10, "multipleOf": 7});
+        assert_eq!(request(&doc, schema), json!(14));
+        let schema = json!({"type": "number", "minimum": 1e300});
+        assert_eq!(request(&doc, schema), json!(1e300));
+        let schema =
+            json!({"type": "integer", "minimum": -1e308, "maximum": 1e308, "multipleOf": 1e-300});
+        assert_eq!(request(&doc, schema), json!(-1e308));
+    }
+
+    #[test]
+    fn json_size_stops_at_the_limit() {
+        assert_eq!(json_size_within(&json!("ab"), 10), Some(4));
+        assert_eq!(
+            json_size_within(&json!({"k": [1, 2]}), 100),
+            Some(2 + 5 + 1 + 4 + 48)
+        );
+        assert_eq!(json_size_within(&Value::from(vec!["x"; 1000]), 100), None);
     }
 }

@@ -117,6 +117,12 @@ impl Schema {
 /// compilation explode; a CLI must answer rather than hang, so past this the check is given up.
 const COMPILE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// `pattern` runs on fancy-regex, which hands plain patterns to the linear-time `regex`
+/// engine but backtracks for lookaround and backreferences; a spec's `(\w+\s?)*$(?<=z)` could
+/// then spin. Past this many steps a match counts as failed (the value is reported, and
+/// `--no-validate` sends it anyway), instead of the library's default of a million per value.
+const PATTERN_BACKTRACK_LIMIT: usize = 20_000;
+
 fn build_with_deadline(root: Value) -> std::result::Result<Validator<instance::Parsed>, String> {
     let (sender, receiver) = std::sync::mpsc::channel();
     let worker = std::thread::spawn(move || {
@@ -124,6 +130,9 @@ fn build_with_deadline(root: Value) -> std::result::Result<Validator<instance::P
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
             .with_format("email", email::is_email)
+            .with_pattern_options(
+                jsonschema::PatternOptions::fancy_regex().backtrack_limit(PATTERN_BACKTRACK_LIMIT),
+            )
             .build(&root)
             .map_err(|e| e.to_string());
         let _ = sender.send(built);

@@ -366,7 +366,7 @@ fn tokens_round_trip_through_the_real_secret_service() {
 
 /// Runs `epilot <args>` on a pseudo-terminal (util-linux `script`), with `BROWSER` set to a
 /// script that writes the URL it was given to `url.txt` instead of opening anything.
-fn login_on_a_terminal(sandbox: &Sandbox, args: &str) -> std::process::Child {
+pub(crate) fn login_on_a_terminal(sandbox: &Sandbox, args: &str) -> std::process::Child {
     let browser = sandbox.write(
         "browser.sh",
         &format!(
@@ -397,7 +397,7 @@ fn login_on_a_terminal(sandbox: &Sandbox, args: &str) -> std::process::Child {
 }
 
 /// The portal's side: a GET to the CLI's callback; returns the status line.
-fn callback(port: u16, query: &str) -> String {
+pub(crate) fn callback(port: u16, query: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
@@ -410,7 +410,7 @@ fn callback(port: u16, query: &str) -> String {
     answer.lines().next().unwrap_or_default().to_string()
 }
 
-fn wait_for_url(sandbox: &Sandbox) -> (u16, String) {
+pub(crate) fn wait_for_url(sandbox: &Sandbox) -> (u16, String) {
     let file = sandbox.path().join("url.txt");
     for _ in 0..200 {
         if let Ok(url) = std::fs::read_to_string(&file) {

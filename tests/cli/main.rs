@@ -9,6 +9,7 @@ mod errors;
 mod files;
 mod fuzz_regressions;
 mod help;
+mod hostile;
 mod interactive;
 mod jsonata_suite;
 mod network;
