@@ -297,7 +297,12 @@ fn check_response(
     ) {
         Ok(compiled) => {
             for violation in compiled.check(&instance, "response") {
-                let _ = writeln!(env.stderr, "warning: {violation}");
+                let violation = violation.to_string();
+                let _ = writeln!(
+                    env.stderr,
+                    "warning: {}",
+                    crate::text::escape_controls(&violation)
+                );
             }
         }
         Err(error) => {
@@ -557,6 +562,7 @@ fn present(
     env.stdout.flush().map_err(output::io_error)?;
     if response.status >= 400 {
         let summary = output::status_summary(response, whole.as_deref().unwrap_or_default());
+        let summary = crate::text::escape_controls(&summary);
         let _ = writeln!(env.stderr, "error: {summary}");
         return Ok(exit::HTTP_ERROR);
     }

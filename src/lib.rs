@@ -32,5 +32,6 @@ pub mod sample;
 pub mod secret;
 pub mod spec;
 pub mod term;
+pub mod text;
 pub mod transport;
 pub mod validate;
