@@ -12,6 +12,7 @@ mod interactive;
 mod jsonata_suite;
 mod network;
 mod output;
+mod printing;
 mod server;
 mod user_api;
 mod util;
