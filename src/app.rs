@@ -159,7 +159,9 @@ fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
 
 pub(crate) fn clap_outcome(error: clap::Error, env: &mut Env<'_>) -> Result<u8> {
     use clap::error::ErrorKind as K;
-    let rendered = error.render().to_string();
+    // The usage line names operations from the definition: shown, never obeyed.
+    let rendered =
+        crate::text::escape_controls_keep_lines(&error.render().to_string()).into_owned();
     match error.kind() {
         K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => {
             env.stdout

@@ -496,7 +496,7 @@ fn header_names_and_values_from_the_command_line_are_checked_before_dry_run_and_
 const CONTROL_SPEC: &str = "{\"openapi\": \"3.0.0\",
  \"info\": {\"title\": \"T\\u001b]0;pwned\\u0007itle\", \"version\": \"1\", \"description\": \"d\\u001b[31m\"},
  \"tags\": [{\"name\": \"t\\u001b[1m\"}],
- \"paths\": {\"/x\": {\"get\": {\"operationId\": \"get\\u001b[31mX\",
+ \"paths\": {\"/x\": {\"get\": {\"operationId\": \"get\\u001b[31mX\\u202e\",
    \"summary\": \"red \\u001b[31mtext\\r hidden\", \"description\": \"line 1\\n\\u001b[2Jline 2\\u202e\",
    \"tags\": [\"t\\u001b[1m\"],
    \"parameters\": [{\"name\": \"status\", \"in\": \"query\", \"description\": \"s\\u009b1m\",
@@ -508,8 +508,8 @@ const CONTROL_SPEC: &str = "{\"openapi\": \"3.0.0\",
 fn control_characters_from_a_definition_are_shown_escaped_in_listing_help_docs_and_completion() {
     let sandbox = Sandbox::new();
     let spec = sandbox.write("c.json", CONTROL_SPEC).display().to_string();
-    let name = "get\u{1b}[31mX";
-    let runs: [Vec<&str>; 5] = [
+    let name = "get\u{1b}[31mX\u{202e}";
+    let runs: [Vec<&str>; 6] = [
         vec!["c", "--definition", &spec],
         vec!["c", name, "--help", "--definition", &spec],
         vec!["c", "getNothing", "--definition", &spec],
@@ -523,6 +523,7 @@ fn control_characters_from_a_definition_are_shown_escaped_in_listing_help_docs_a
             "--dry-run",
         ],
         vec!["docs", "c", "--definition", &spec],
+        vec!["c", name, "--bogus", "--definition", &spec],
     ];
     for args in &runs {
         let output = sandbox.epilot().args(args).output().unwrap();
@@ -535,7 +536,7 @@ fn control_characters_from_a_definition_are_shown_escaped_in_listing_help_docs_a
         }
     }
     let listing = stdout_of(&sandbox.epilot().args(&runs[0]).output().unwrap());
-    assert!(listing.contains("get\\u{1b}[31mX"), "{listing}");
+    assert!(listing.contains("get\\u{1b}[31mX\\u{202e}"), "{listing}");
     assert!(
         listing.contains("red \\u{1b}[31mtext\\r hidden"),
         "{listing}"
@@ -546,6 +547,9 @@ fn control_characters_from_a_definition_are_shown_escaped_in_listing_help_docs_a
         "{help}"
     );
     assert!(help.contains("line 1\n\\u{1b}[2Jline 2\\u{202e}"), "{help}");
+    let usage = sandbox.epilot().args(&runs[5]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(stderr_of(&usage).contains("X\\u{202e} [flags]"), "{}", stderr_of(&usage));
     let rejected = sandbox.epilot().args(&runs[3]).output().unwrap();
     assert_eq!(rejected.status.code(), Some(2));
     assert!(
