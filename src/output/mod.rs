@@ -97,7 +97,11 @@ pub fn write_response_head(err: &mut dyn Write, response: &Response) -> io::Resu
         response.version, response.status, response.reason
     )?;
     for (name, value) in &response.headers {
-        writeln!(err, "< {name}: {}", shown_header_value(name, value))?;
+        writeln!(
+            err,
+            "< {name}: {}",
+            escape_controls(&shown_header_value(name, value))
+        )?;
     }
     writeln!(err)
 }

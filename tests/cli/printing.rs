@@ -549,7 +549,11 @@ fn control_characters_from_a_definition_are_shown_escaped_in_listing_help_docs_a
     assert!(help.contains("line 1\n\\u{1b}[2Jline 2\\u{202e}"), "{help}");
     let usage = sandbox.epilot().args(&runs[5]).output().unwrap();
     assert_eq!(usage.status.code(), Some(2));
-    assert!(stderr_of(&usage).contains("X\\u{202e} [flags]"), "{}", stderr_of(&usage));
+    assert!(
+        stderr_of(&usage).contains("X\\u{202e} [flags]"),
+        "{}",
+        stderr_of(&usage)
+    );
     let rejected = sandbox.epilot().args(&runs[3]).output().unwrap();
     assert_eq!(rejected.status.code(), Some(2));
     assert!(
