@@ -319,6 +319,7 @@ mod tests {
         assert_eq!(quote_for(Some("pwsh"), "a\rb"), None);
     }
 
+    #[cfg(unix)]
     #[test]
     fn escaped_candidates_read_back_as_themselves_in_bash() {
         for candidate in [

@@ -220,6 +220,7 @@ mod tests {
     }
 
     /// What `sh -c 'printf %s <word>'` makes of a quoted word.
+    #[cfg(unix)]
     fn through_sh(word: &str) -> Vec<u8> {
         let output = std::process::Command::new("sh")
             .arg("-c")
@@ -243,6 +244,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn quoted_words_survive_a_real_shell_unchanged() {
         let cases = [
@@ -270,6 +272,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn binary_bodies_go_through_printf_byte_for_byte() {
         let body: Vec<u8> = (0..=255).collect();
