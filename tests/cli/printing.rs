@@ -129,6 +129,9 @@ const SPEC: &str = r#"{"openapi": "3.0.0", "info": {"title": "Tricky", "version"
      {"name": "X-Note", "in": "header", "schema": {"type": "string"}},
      {"name": "session", "in": "cookie", "schema": {"type": "string"}}
    ], "responses": {"200": {"description": "ok"}}},
+   "head": {"operationId": "headItem", "parameters": [
+     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+   ], "responses": {"200": {"description": "ok"}}},
    "put": {"operationId": "putText", "parameters": [
      {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
    ], "requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}},
@@ -179,6 +182,7 @@ fn tricky_requests() -> Vec<Vec<String>> {
             "--token",
             "tok'$en",
         ],
+        vec!["headItem", "h"],
         vec![
             "putText",
             "x",
