@@ -641,3 +641,62 @@ fn a_server_message_with_escapes_is_shown_escaped_while_the_body_stays_byte_exac
     assert!(output.status.success());
     assert_eq!(output.stdout, raw);
 }
+
+#[test]
+fn bash_completion_inserts_values_from_a_definition_as_quoted_words() {
+    let sandbox = Sandbox::new();
+    let spec = sandbox.write("c.json", CONTROL_SPEC).display().to_string();
+    let script = stdout_of(
+        &sandbox
+            .epilot()
+            .args(["completion", "bash"])
+            .output()
+            .unwrap(),
+    );
+    let script_path = sandbox.write("epilot.bash", &script);
+    let binary = assert_cmd::cargo::cargo_bin("epilot");
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // What bash sets for `epilot c <name> --definition c.json -p status=<TAB>` (here with `=`
+    // not a word break), then each candidate read back as bash reads a command line.
+    let program = r#"
+        source "$SCRIPT"
+        COMP_LINE="epilot c $(printf 'get\033[31mX\342\200\256') --definition $SPEC -p status="
+        COMP_POINT=${#COMP_LINE}
+        COMP_WORDS=(epilot c x --definition "$SPEC" -p status=)
+        COMP_CWORD=6
+        _epilot
+        for word in "${COMPREPLY[@]}"; do eval "printf '%s|' $word"; done
+    "#;
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(program)
+        .current_dir(sandbox.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", sandbox.path())
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+        .env("SCRIPT", &script_path)
+        .env("SPEC", &spec)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let mut values: Vec<&str> = std::str::from_utf8(&output.stdout)
+        .unwrap()
+        .split_terminator('|')
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            "status=$(touch pwned)",
+            "status=off\r",
+            "status=on\u{1b}[31m"
+        ]
+    );
+    assert!(!sandbox.path().join("pwned").exists());
+}
