@@ -167,7 +167,9 @@ fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
 
 pub(crate) fn clap_outcome(error: clap::Error, env: &mut Env<'_>) -> Result<u8> {
     use clap::error::ErrorKind as K;
-    let rendered = error.render().to_string();
+    // The usage line names operations from the definition: shown, never obeyed.
+    let rendered =
+        crate::text::escape_controls_keep_lines(&error.render().to_string()).into_owned();
     match error.kind() {
         K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => {
             env.stdout
@@ -318,7 +320,12 @@ fn check_response(
     ) {
         Ok(compiled) => {
             for violation in compiled.check(&instance, "response") {
-                let _ = writeln!(env.stderr, "warning: {violation}");
+                let violation = violation.to_string();
+                let _ = writeln!(
+                    env.stderr,
+                    "warning: {}",
+                    crate::text::escape_controls(&violation)
+                );
             }
         }
         Err(error) => {
@@ -673,6 +680,7 @@ fn present(
         _ => {}
     }
     let summary = output::status_summary(response, &body.kept);
+    let summary = crate::text::escape_controls(&summary);
     let _ = writeln!(env.stderr, "error: {summary}");
     Ok(exit::HTTP_ERROR)
 }

@@ -191,10 +191,17 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         .nth(1)
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let shell = args
+        .iter()
+        .skip_while(|a| *a != "--shell")
+        .nth(1)
+        .map(|a| a.to_string_lossy().into_owned());
     let mut out = String::new();
     for candidate in crate::completion::candidates(&line, &places(env)?) {
-        out.push_str(&candidate);
-        out.push('\n');
+        if let Some(quoted) = crate::completion::quote_for(shell.as_deref(), &candidate) {
+            out.push_str(&quoted);
+            out.push('\n');
+        }
     }
     write_out(out.as_bytes(), env)
 }

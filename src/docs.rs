@@ -9,7 +9,14 @@ use serde_json::Value;
 use crate::help::{self, examples, response_sample};
 use crate::spec::{index, Api};
 
+/// The reference, with the definition's control characters shown as escapes (`\u{1b}`): the
+/// text is read on terminals and rendered by Markdown viewers, neither of which should obey
+/// an ESC sequence from a summary.
 pub fn markdown(api: &Api, document: &Value) -> String {
+    crate::text::escape_controls_keep_lines(&reference(api, document)).into_owned()
+}
+
+fn reference(api: &Api, document: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", api.title);
     if let Some(server) = api.servers.first() {

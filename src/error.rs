@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::text::escape_controls_keep_lines;
+
 /// What kind of failure happened; decides the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -83,9 +85,10 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
+        // Messages quote names and text from definitions and servers: shown, never obeyed.
+        write!(f, "error: {}", escape_controls_keep_lines(&self.message))?;
         if let Some(help) = &self.help {
-            write!(f, "\nhelp: {help}")?;
+            write!(f, "\nhelp: {}", escape_controls_keep_lines(help))?;
         }
         Ok(())
     }
@@ -142,5 +145,14 @@ mod tests {
         let e = Error::usage("bad thing").with_help("do this");
         assert_eq!(e.to_string(), "error: bad thing\nhelp: do this");
         assert_eq!(e.kind.exit_code(), 2);
+    }
+
+    #[test]
+    fn display_shows_control_characters_from_outside_as_escapes() {
+        let e = Error::usage("no operation `a\u{1b}[2Jb`\nsecond line").with_help("run `x\ry`");
+        assert_eq!(
+            e.to_string(),
+            "error: no operation `a\\u{1b}[2Jb`\nsecond line\nhelp: run `x\\ry`"
+        );
     }
 }

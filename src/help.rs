@@ -8,6 +8,7 @@ use crate::request::curl::shell_quote;
 use crate::request::style::plain_text;
 use crate::sample::valid_sample;
 use crate::spec::{Api, Location, Operation, Param};
+use crate::text::{escape_controls as shown, escape_controls_keep_lines as shown_lines};
 use crate::validate::Direction;
 
 /// Ready-to-paste command lines for one operation.
@@ -320,15 +321,19 @@ pub const BOLD: Style = Style {
     reset: "\x1b[0m",
 };
 
-/// The help page of one operation.
+/// The help page of one operation. Every text from the definition goes through `shown` (one
+/// line) or `shown_lines`, so its control characters are displayed, not obeyed; the only raw
+/// escapes on the page are the style's own.
 pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style) -> String {
     let heading = |title: &str| format!("\n{}{title}{}\n", style.bold, style.reset);
     let mut out = format!(
         "{}epilot {api} {}{}",
-        style.bold, op.entry.name, style.reset
+        style.bold,
+        shown(&op.entry.name),
+        style.reset
     );
     if let Some(summary) = &op.entry.summary {
-        out.push_str(&format!(" — {summary}"));
+        out.push_str(&format!(" — {}", shown(summary)));
     }
     out.push('\n');
     if op.entry.deprecated {
@@ -340,13 +345,13 @@ pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style
         .filter(|d| Some(*d) != op.entry.summary.as_deref())
     {
         out.push('\n');
-        out.push_str(description.trim_end());
+        out.push_str(&shown_lines(description.trim_end()));
         out.push('\n');
     }
     out.push_str(&format!(
         "\n{} {}\n",
         op.entry.method.as_str(),
-        op.entry.path
+        shown(&op.entry.path)
     ));
 
     if !op.params.is_empty() {
@@ -356,13 +361,13 @@ pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style
             .iter()
             .map(|p| {
                 vec![
-                    p.name.clone(),
+                    shown(&p.name).into_owned(),
                     p.location.as_str().to_string(),
-                    type_with_format(p),
+                    shown(&type_with_format(p)).into_owned(),
                     if p.required { "required" } else { "optional" }.to_string(),
-                    default_of(p),
-                    enum_values(p),
-                    first_line(p.description.as_deref()),
+                    shown(&default_of(p)).into_owned(),
+                    shown(&enum_values(p)).into_owned(),
+                    shown(&first_line(p.description.as_deref())).into_owned(),
                 ]
             })
             .collect();
@@ -390,19 +395,20 @@ pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style
             } else {
                 "optional"
             },
-            body.content_types.join(" | ")
+            shown(&body.content_types.join(" | "))
         ));
         if let Some(description) = body.description.as_deref() {
-            out.push_str(&format!("  {}\n", first_line(Some(description))));
+            out.push_str(&format!("  {}\n", shown(&first_line(Some(description)))));
         }
         if let Some(sample) = body_sample(document, op) {
-            out.push_str(&indent(
+            // JSON escapes C0 controls in strings, but not DEL, C1 or bidi overrides.
+            out.push_str(&shown_lines(&indent(
                 &capped(
                     &serde_json::to_string_pretty(&sample).unwrap_or_default(),
                     op,
                 ),
                 "  ",
-            ));
+            )));
         } else if body.is_form() {
             out.push_str("  pass fields with -F name=value, files with -F name=@path\n");
         }
@@ -417,34 +423,36 @@ pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style
     out.push_str(flags_table.split_once('\n').map_or("", |(_, rest)| rest));
 
     let examples = examples(api, document, op);
-    out.push_str(&heading("EXAMPLES"));
-    out.push_str(&format!("  {}\n", examples.with_params));
+    let mut lines = String::new();
+    lines.push_str(&format!("  {}\n", examples.with_params));
     for line in [&examples.positional, &examples.with_optional]
         .into_iter()
         .flatten()
     {
-        out.push_str(&format!("  {line}\n"));
+        lines.push_str(&format!("  {line}\n"));
     }
     if let Some(line) = &examples.with_body {
-        out.push_str(&indent(line, "  "));
+        lines.push_str(&indent(line, "  "));
     }
     if let Some(line) = &examples.with_stdin {
-        out.push_str(&format!("  {line}\n"));
+        lines.push_str(&format!("  {line}\n"));
     }
-    out.push_str(&format!(
+    lines.push_str(&format!(
         "  {}\n  {}\n",
         examples.with_jsonata, examples.with_json
     ));
+    out.push_str(&heading("EXAMPLES"));
+    out.push_str(&shown_lines(&lines));
 
     if let Some((status, sample)) = response_sample(document, op) {
-        out.push_str(&heading(&format!("SAMPLE RESPONSE ({status})")));
-        out.push_str(&indent(
+        out.push_str(&heading(&format!("SAMPLE RESPONSE ({})", shown(&status))));
+        out.push_str(&shown_lines(&indent(
             &capped(
                 &serde_json::to_string_pretty(&sample).unwrap_or_default(),
                 op,
             ),
             "  ",
-        ));
+        )));
     }
     out
 }

@@ -34,5 +34,6 @@ pub mod sample;
 pub mod secret;
 pub mod spec;
 pub mod term;
+pub mod text;
 pub mod transport;
 pub mod validate;

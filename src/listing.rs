@@ -3,31 +3,33 @@
 use std::fmt::Write;
 
 use crate::spec::{source, Api, OperationEntry};
+use crate::text::escape_controls as shown;
 
 /// Operations grouped by tag, in the document's tag order; each operation appears once, under
 /// its first tag.
 pub fn operations(api: &Api) -> String {
     let mut out = String::new();
-    let _ = write!(out, "{}", api.title);
+    // Every text here comes from the definition: its control characters are shown, not obeyed.
+    let _ = write!(out, "{}", shown(&api.title));
     if let Some(description) = api.description.as_deref().and_then(|d| d.lines().next()) {
         if !description.trim().is_empty() {
-            let _ = write!(out, " — {}", description.trim());
+            let _ = write!(out, " — {}", shown(description.trim()));
         }
     }
     out.push('\n');
     if let Some(server) = api.servers.first() {
-        let _ = writeln!(out, "Server: {}", server.url);
+        let _ = writeln!(out, "Server: {}", shown(&server.url));
     }
     let name_width = api
         .operations
         .iter()
-        .map(|o| o.name.chars().count())
+        .map(|o| shown(&o.name).chars().count())
         .max()
         .unwrap_or(0);
     let path_width = api
         .operations
         .iter()
-        .map(|o| o.path.chars().count())
+        .map(|o| shown(&o.path).chars().count())
         .max()
         .unwrap_or(0)
         .min(60);
@@ -48,19 +50,20 @@ pub fn operations(api: &Api) -> String {
         groups.push(("Other operations", untagged));
     }
     for (tag, ops) in groups.iter().filter(|(_, ops)| !ops.is_empty()) {
-        let _ = writeln!(out, "\n{tag}");
+        let _ = writeln!(out, "\n{}", shown(tag));
         for op in ops {
             let summary = op
                 .summary
                 .as_deref()
                 .and_then(|s| s.lines().next())
                 .unwrap_or("");
+            let summary = shown(summary);
             let deprecated = if op.deprecated { " (deprecated)" } else { "" };
             let line = format!(
                 "  {:<name_width$}  {:<7} {:<path_width$}  {summary}{deprecated}",
-                op.name,
+                shown(&op.name),
                 op.method.as_str(),
-                op.path
+                shown(&op.path)
             );
             let _ = writeln!(out, "{}", line.trim_end());
         }

@@ -54,6 +54,61 @@ pub fn split_line(line: &str) -> Vec<String> {
     words
 }
 
+/// One candidate as the shell that reads it must get it: the scripts insert candidates into
+/// the command line as they are, so a value from a definition such as `$(touch x)` or
+/// `a b` must arrive quoted, and one with control characters must not reach the terminal raw.
+/// bash and zsh (and any shell not named) get backslashes, and `$'\xHH'` for control
+/// characters; fish quotes what it inserts itself; PowerShell gets single quotes. Where a
+/// shell has no safe way to show a control character, the candidate is left out.
+pub fn quote_for(shell: Option<&str>, candidate: &str) -> Option<String> {
+    let has_hazard = candidate.chars().any(crate::text::is_hazard);
+    match shell {
+        Some("fish") => (!has_hazard).then(|| candidate.to_string()),
+        Some("powershell" | "pwsh") => (!has_hazard).then(|| powershell_quote(candidate)),
+        _ => Some(posix_escape(candidate)),
+    }
+}
+
+fn posix_escape(candidate: &str) -> String {
+    let mut out = String::with_capacity(candidate.len());
+    for (i, c) in candidate.char_indices() {
+        let bare = c.is_ascii_alphanumeric()
+            || (!c.is_ascii() && !crate::text::is_hazard(c))
+            || ("-_./:@,+%".contains(c) || c == '=' && i > 0);
+        if bare {
+            out.push(c);
+        } else if crate::text::is_hazard(c) {
+            let mut bytes = [0; 4];
+            out.push_str("$'");
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+            out.push('\'');
+        } else {
+            out.push('\\');
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// PowerShell reads `'...'` literally, with `'` (and its typographic forms) doubled.
+fn powershell_quote(candidate: &str) -> String {
+    let bare = |c: char| c.is_alphanumeric() || "-_./:=,+%".contains(c);
+    if !candidate.is_empty() && candidate.chars().all(bare) {
+        return candidate.to_string();
+    }
+    let mut out = String::from("'");
+    for c in candidate.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
 /// The candidates for the last word of `line`.
 pub fn candidates(line: &str, places: &Places) -> Vec<String> {
     let mut words = split_line(line);
@@ -244,5 +299,44 @@ mod tests {
             ["epilot", "a b", "c\"d", "e f", "g"]
         );
         assert_eq!(split_line("epilot -p lim"), ["epilot", "-p", "lim"]);
+    }
+
+    #[test]
+    fn candidates_are_quoted_for_the_shell_that_reads_them() {
+        let posix = |c| quote_for(Some("bash"), c).unwrap();
+        assert_eq!(posix("status=active"), "status=active");
+        assert_eq!(posix("status=$(touch x)"), "status=\\$\\(touch\\ x\\)");
+        assert_eq!(posix("=x~`y`"), "\\=x\\~\\`y\\`");
+        assert_eq!(posix("a\u{1b}[31m\nb"), "a$'\\x1b'\\[31m$'\\x0a'b");
+        assert_eq!(quote_for(Some("zsh"), "Grüße"), Some("Grüße".into()));
+        assert_eq!(quote_for(None, "a b"), Some("a\\ b".into()));
+        assert_eq!(quote_for(Some("fish"), "a b"), Some("a b".into()));
+        assert_eq!(quote_for(Some("fish"), "a\u{1b}b"), None);
+        assert_eq!(
+            quote_for(Some("powershell"), "s=it's $x"),
+            Some("'s=it''s $x'".into())
+        );
+        assert_eq!(quote_for(Some("powershell"), "s=on"), Some("s=on".into()));
+        assert_eq!(quote_for(Some("pwsh"), "a\rb"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn escaped_candidates_read_back_as_themselves_in_bash() {
+        for candidate in [
+            "st=$(touch x)",
+            "a b'c\"d\\",
+            "=x;y&z|w",
+            "e\u{1b}[0m\r\n",
+            "ü #!*?",
+        ] {
+            let word = quote_for(Some("bash"), candidate).unwrap();
+            let output = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!("printf %s {word}"))
+                .output()
+                .unwrap();
+            assert_eq!(output.stdout, candidate.as_bytes(), "{word}");
+        }
     }
 }

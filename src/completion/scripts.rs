@@ -17,7 +17,7 @@ _epilot() {
     local IFS=$'\n'
     local candidate
     COMPREPLY=()
-    for candidate in $(command epilot __complete --line "$line" 2>/dev/null); do
+    for candidate in $(command epilot __complete --line "$line" --shell bash 2>/dev/null); do
         COMPREPLY+=("${candidate#"$keep"}")
     done
     if [[ ${#COMPREPLY[@]} -eq 1 && ( ${COMPREPLY[0]} == *= || ${COMPREPLY[0]} == */ ) ]]; then
@@ -32,7 +32,7 @@ const ZSH: &str = r#"#compdef epilot
 _epilot() {
     local line="${BUFFER[1,CURSOR]}"
     local -a candidates open closed
-    candidates=("${(@f)$(command epilot __complete --line "$line" 2>/dev/null)}")
+    candidates=("${(@f)$(command epilot __complete --line "$line" --shell zsh 2>/dev/null)}")
     local candidate
     for candidate in $candidates; do
         [[ -z $candidate ]] && continue
@@ -46,7 +46,7 @@ compdef _epilot epilot
 
 const FISH: &str = r#"# epilot completion for fish
 function __epilot_complete
-    command epilot __complete --line (commandline -cp) 2>/dev/null
+    command epilot __complete --line (commandline -cp) --shell fish 2>/dev/null
 end
 complete -c epilot -f -a '(__epilot_complete)'
 "#;
@@ -58,7 +58,7 @@ Register-ArgumentCompleter -Native -CommandName epilot -ScriptBlock {
     $upTo = $cursorPosition - $commandAst.Extent.StartOffset
     if ($upTo -lt $line.Length) { $line = $line.Substring(0, $upTo) }
     elseif ($upTo -gt $line.Length) { $line = $line + ' ' }
-    & epilot __complete --line $line 2>$null | ForEach-Object {
+    & epilot __complete --line $line --shell powershell 2>$null | ForEach-Object {
         [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
     }
 }
@@ -226,6 +226,11 @@ mod tests {
             );
         }
         assert!(script("tcsh").is_err());
+        for shell in ["bash", "zsh", "fish", "powershell"] {
+            assert!(script(shell)
+                .unwrap()
+                .contains(&format!(" --shell {shell} ")));
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use json_fmt::Layout;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::{is_sensitive, PreparedRequest};
 use crate::secret::mask;
+use crate::text::{escape_controls, escape_controls_keep_lines};
 use crate::transport::Response;
 
 /// How the answer is shown; derived once from the flags and the terminal.
@@ -64,26 +65,33 @@ fn body_preview(body: &[u8], limit: Option<usize>) -> String {
 }
 
 /// The request line, headers (credentials masked) and body (its first `body_limit` bytes),
-/// each line behind `prefix`.
+/// each line behind `prefix`. Values and the body may come from files and definitions: their
+/// control characters are shown as escapes (`\u{1b}`), not handed to the terminal.
 fn write_request(
     out: &mut dyn Write,
     request: &PreparedRequest,
     prefix: &str,
     body_limit: Option<usize>,
 ) -> io::Result<()> {
-    writeln!(out, "{prefix}{} {}", request.method.as_str(), request.url)?;
+    writeln!(
+        out,
+        "{prefix}{} {}",
+        request.method.as_str(),
+        escape_controls(&request.url)
+    )?;
     for header in &request.headers {
         writeln!(
             out,
             "{prefix}{}: {}",
-            header.name,
-            shown_header_value(&header.name, header.value.expose())
+            escape_controls(&header.name),
+            escape_controls(&shown_header_value(&header.name, header.value.expose()))
         )?;
     }
     if let Some(body) = &request.body {
         writeln!(out, "{}", prefix.trim_end())?;
+        // Line by line, so a CRLF line end (multipart) stays a line end.
         for line in body_preview(body, body_limit).lines() {
-            writeln!(out, "{prefix}{line}")?;
+            writeln!(out, "{prefix}{}", escape_controls_keep_lines(line))?;
         }
     }
     writeln!(out)
@@ -115,7 +123,11 @@ pub fn write_response_head(err: &mut dyn Write, response: &Response) -> io::Resu
         response.version, response.status, response.reason
     )?;
     for (name, value) in &response.headers {
-        writeln!(err, "< {name}: {}", shown_header_value(name, value))?;
+        writeln!(
+            err,
+            "< {name}: {}",
+            escape_controls(&shown_header_value(name, value))
+        )?;
     }
     writeln!(err)
 }

@@ -10,6 +10,7 @@ use inquire::validator::Validation;
 
 use super::{cancelled, Ask, Check, Prompter};
 use crate::error::{Error, Result};
+use crate::text::{escape_controls, escape_controls_keep_lines};
 
 pub struct Terminal {
     editor: Vec<String>,
@@ -48,6 +49,7 @@ fn failed(error: InquireError) -> Error {
 
 impl Prompter for Terminal {
     fn select(&mut self, ask: &Ask, choices: &[String], start: usize) -> Result<usize> {
+        let ask = &shown(ask);
         let fitted: Vec<String> = choices.iter().map(|c| fit(c, columns())).collect();
         // Typing filters on the whole row, also the part cut off to fit.
         let whole_row = |typed: &str, _: &String, _: &str, index: usize| {
@@ -69,6 +71,7 @@ impl Prompter for Terminal {
     }
 
     fn multi_select(&mut self, ask: &Ask, choices: &[String]) -> Result<Vec<usize>> {
+        let ask = &shown(ask);
         let help = ask.help.as_deref().map_or_else(
             || "space to pick, enter when done".to_string(),
             |h| format!("{h} · space to pick, enter when done"),
@@ -83,6 +86,7 @@ impl Prompter for Terminal {
     }
 
     fn confirm(&mut self, ask: &Ask, default: bool) -> Result<bool> {
+        let ask = &shown(ask);
         let mut prompt = inquire::Confirm::new(&ask.message).with_default(default);
         if let Some(help) = &ask.help {
             prompt = prompt.with_help_message(help);
@@ -91,6 +95,7 @@ impl Prompter for Terminal {
     }
 
     fn text(&mut self, ask: &Ask, default: Option<&str>, check: Check) -> Result<String> {
+        let ask = &shown(ask);
         let mut prompt = inquire::Text::new(&ask.message).with_validator(move |text: &str| {
             Ok(match check(text) {
                 Ok(()) => Validation::Valid,
@@ -155,12 +160,25 @@ impl Prompter for Terminal {
 
     fn say(&mut self, text: &str) {
         let mut stderr = std::io::stderr();
-        let _ = writeln!(stderr, "{}", text.trim_end());
+        let _ = writeln!(stderr, "{}", escape_controls_keep_lines(text.trim_end()));
+    }
+}
+
+/// Questions, help and choices quote names, descriptions and enum values from the definition:
+/// their control characters are shown as escapes, not handed to the terminal.
+fn shown(ask: &Ask) -> Ask {
+    Ask {
+        message: escape_controls_keep_lines(&ask.message).into_owned(),
+        help: ask
+            .help
+            .as_deref()
+            .map(|h| escape_controls_keep_lines(h).into_owned()),
     }
 }
 
 /// A choice cut to the terminal's width (a wrapped row would break the list's redrawing).
 fn fit(choice: &str, columns: usize) -> String {
+    let choice = &*escape_controls(choice);
     // Room for the cursor and checkbox inquire draws before each row.
     let room = columns.saturating_sub(8).max(20);
     if choice.chars().count() <= room {
@@ -214,6 +232,15 @@ fn scratch_file() -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn questions_and_choices_show_control_characters_as_escapes() {
+        assert_eq!(fit("on\u{1b}[31m  red\r", 60), "on\\u{1b}[31m  red\\r");
+        let ask =
+            shown(&Ask::new("Value of `s\u{9b}1m`?").with_help(Some("line\n\u{202e}x".into())));
+        assert_eq!(ask.message, "Value of `s\\u{9b}1m`?");
+        assert_eq!(ask.help.as_deref(), Some("line\n\\u{202e}x"));
+    }
 
     #[test]
     fn long_rows_are_cut_to_the_terminal_and_answers_show_their_first_column() {

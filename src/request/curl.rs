@@ -1,63 +1,199 @@
-//! A ready-to-paste `curl` command for `--dry-run`. The token is never printed: the command
-//! reads it from `$EPILOT_TOKEN` instead.
+//! A ready-to-paste `curl` command for `--dry-run` that sends what epilot sends. Every word
+//! goes through [`shell_quote`], so nothing from a definition or the command line can run
+//! when the line is pasted. Credentials are never printed: the command reads them from the
+//! environment (`$EPILOT_TOKEN` for the token).
+
+use std::fmt::Write;
 
 use super::{is_sensitive, PreparedRequest};
-use crate::input::body::FormValue;
+use crate::input::body::{FormField, FormValue};
 use crate::spec::Method;
+use crate::text::is_hazard;
 
-/// Single-quotes `text` for POSIX shells.
+/// One shell word for POSIX shells (sh, dash, bash, zsh) that stands for exactly `text`.
+/// Plain words stay bare; the rest is single-quoted, where nothing is special but `'`.
+/// Characters a terminal would obey (ESC, `\r`, bidi overrides) are not printed raw: they are
+/// spliced in as `"$(printf '\033')"`, which POSIX `printf` turns back into the same bytes.
+/// Line breaks and tabs stay literal inside the quotes (`$(...)` would drop a final one).
 pub fn shell_quote(text: &str) -> String {
-    if !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b))
-    {
+    let bare = |b: u8| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b);
+    // zsh expands a word that starts with `=` (`=ls` is the path of ls).
+    if text.is_empty() {
+        return "''".to_string();
+    }
+    if text.bytes().all(bare) && !text.starts_with('=') {
         return text.to_string();
     }
-    format!("'{}'", text.replace('\'', "'\\''"))
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut quoted = false;
+    let mut hazards = String::new();
+    for c in text.chars() {
+        if is_hazard(c) && c != '\n' && c != '\t' {
+            if quoted {
+                out.push('\'');
+                quoted = false;
+            }
+            let mut bytes = [0; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                let _ = write!(hazards, "\\{b:03o}");
+            }
+            continue;
+        }
+        if !hazards.is_empty() {
+            let _ = write!(out, "\"$(printf '{}')\"", std::mem::take(&mut hazards));
+        }
+        if !quoted {
+            out.push('\'');
+            quoted = true;
+        }
+        match c {
+            '\'' => out.push_str("'\\''"),
+            c => out.push(c),
+        }
+    }
+    if !hazards.is_empty() {
+        let _ = write!(out, "\"$(printf '{hazards}')\"");
+    }
+    if quoted {
+        out.push('\'');
+    }
+    out
+}
+
+/// The name of the environment variable a masked header's value is read from.
+fn variable_for(header: &str) -> String {
+    let mut name: String = header
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+/// The `-H` argument for one header. curl drops a header given as `Name:` with nothing after
+/// it, so an empty value is written `Name;`, curl's way of sending it empty.
+fn header_argument(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("authorization") && value.starts_with("Bearer ") {
+        return "\"Authorization: Bearer $EPILOT_TOKEN\"".to_string();
+    }
+    if is_sensitive(name) {
+        return format!(
+            "{}\"${}\"",
+            shell_quote(&format!("{name}: ")),
+            variable_for(name)
+        );
+    }
+    if value.is_empty() {
+        return shell_quote(&format!("{name};"));
+    }
+    shell_quote(&format!("{name}: {value}"))
+}
+
+/// Text inside a double-quoted word of curl's `-F` syntax.
+fn form_quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// One multipart field. Text goes with `--form-string`, which takes the value literally
+/// (with `-F`, a leading `@` or `<` reads a file and `;type=` sets the part's type). A file
+/// names its part's file name and type, as epilot sends them, instead of letting curl guess.
+fn form_argument(field: &FormField) -> String {
+    match &field.value {
+        FormValue::Text(text) => {
+            format!(
+                "--form-string {}",
+                shell_quote(&format!("{}={text}", field.name))
+            )
+        }
+        FormValue::File {
+            path, file_name, ..
+        } => format!(
+            "-F {}",
+            shell_quote(&format!(
+                "{}=@{};filename={};type=application/octet-stream",
+                field.name,
+                form_quoted(path),
+                form_quoted(file_name)
+            ))
+        ),
+    }
+}
+
+/// A body that a shell word cannot hold (a NUL byte, or not UTF-8) goes through `printf`,
+/// whose format string turns `\ooo` back into the same bytes.
+fn printf_format(body: &[u8]) -> String {
+    let mut out = String::with_capacity(body.len() * 2);
+    for &b in body {
+        match b {
+            b'\\' | b'%' => {
+                let _ = write!(out, "\\{b:03o}");
+            }
+            b'\'' => out.push_str("'\\''"),
+            b' '..=b'~' => out.push(char::from(b)),
+            _ => {
+                let _ = write!(out, "\\{b:03o}");
+            }
+        }
+    }
+    format!("'{out}'")
 }
 
 pub fn command(request: &PreparedRequest) -> String {
+    let multipart = request.form.as_ref().filter(|_| {
+        request
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("multipart/form-data"))
+    });
+    let mut prefix = String::new();
     let mut parts: Vec<String> = vec!["curl".into()];
-    if request.method != Method::Get || request.body.is_some() && request.method == Method::Get {
-        parts.push(format!("-X {}", request.method.as_str()));
+    match request.method {
+        Method::Get if request.body.is_none() => {}
+        // With `-X HEAD` curl would wait for a body that never comes.
+        Method::Head if request.body.is_none() => parts.push("--head".into()),
+        method => parts.push(format!("-X {}", method.as_str())),
     }
     parts.push(shell_quote(&request.url));
+    // curl reads `[]{}` in a URL as a glob and removes dot segments; epilot sends the URL
+    // as it is.
+    if request.url.contains(['[', ']', '{', '}']) {
+        parts.push("--globoff".into());
+    }
+    let path = request.url.split(['?', '#']).next().unwrap_or_default();
+    if path.split('/').skip(3).any(|s| s == "." || s == "..") {
+        parts.push("--path-as-is".into());
+    }
     for header in &request.headers {
-        let lower = header.name.to_ascii_lowercase();
-        if lower == "user-agent" || (request.form.is_some() && lower == "content-type") {
+        // curl writes the multipart type itself, with its own boundary.
+        if multipart.is_some() && header.name.eq_ignore_ascii_case("content-type") {
             continue;
         }
-        let value = if lower == "authorization" {
-            "\"Authorization: Bearer $EPILOT_TOKEN\"".to_string()
-        } else if is_sensitive(&header.name) {
-            format!(
-                "\"{}: ${}\"",
-                header.name,
-                header.name.to_ascii_uppercase().replace('-', "_")
-            )
-        } else {
-            shell_quote(&format!("{}: {}", header.name, header.value.expose()))
-        };
-        parts.push(format!("-H {value}"));
+        parts.push(format!(
+            "-H {}",
+            header_argument(&header.name, header.value.expose())
+        ));
     }
-    match (&request.form, &request.body) {
-        (Some(fields), _) => {
-            for field in fields {
-                let value = match &field.value {
-                    FormValue::Text(text) => format!("{}={text}", field.name),
-                    FormValue::File { path, .. } => format!("{}=@{path}", field.name),
-                };
-                parts.push(format!("-F {}", shell_quote(&value)));
-            }
-        }
+    match (multipart, &request.body) {
+        (Some(fields), _) => parts.extend(fields.iter().map(form_argument)),
         (None, Some(body)) => match std::str::from_utf8(body) {
-            Ok(text) => parts.push(format!("--data-raw {}", shell_quote(text))),
-            Err(_) => parts.push("--data-binary @BODY_FILE".into()),
+            Ok(text) if !text.contains('\0') => {
+                parts.push(format!("--data-raw {}", shell_quote(text)))
+            }
+            _ => {
+                prefix = format!("printf {} | ", printf_format(body));
+                parts.push("--data-binary @-".into());
+            }
         },
         (None, None) => {}
     }
-    parts.join(" \\\n  ")
+    format!("{prefix}{}", parts.join(" \\\n  "))
 }
 
 #[cfg(test)]
@@ -66,36 +202,179 @@ mod tests {
     use crate::request::Header;
     use crate::secret::Secret;
 
+    fn header(name: &str, value: &str) -> Header {
+        Header {
+            name: name.into(),
+            value: Secret::from(value.to_string()),
+        }
+    }
+
+    fn request(method: Method, headers: Vec<Header>, body: Option<&[u8]>) -> PreparedRequest {
+        PreparedRequest {
+            method,
+            url: "https://a.io/x".into(),
+            headers,
+            body: body.map(<[u8]>::to_vec),
+            form: None,
+        }
+    }
+
+    /// What `sh -c 'printf %s <word>'` makes of a quoted word.
+    #[cfg(unix)]
+    fn through_sh(word: &str) -> Vec<u8> {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {word}"))
+            .output()
+            .expect("sh runs");
+        assert!(output.status.success(), "{word}: {output:?}");
+        output.stdout
+    }
+
     #[test]
     fn quotes_only_when_needed() {
         assert_eq!(shell_quote("https://a.io/x?y=1"), "'https://a.io/x?y=1'");
         assert_eq!(shell_quote("plain-word"), "plain-word");
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("=ls"), "'=ls'");
+        assert_eq!(
+            shell_quote("a\u{1b}[31mb"),
+            "'a'\"$(printf '\\033')\"'[31mb'"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn quoted_words_survive_a_real_shell_unchanged() {
+        let cases = [
+            "",
+            "plain",
+            "it's",
+            "''",
+            "$(touch pwned)",
+            "`touch pwned`",
+            "a b\tc\nd",
+            "\\ \\\\ \" ! * ? [a] {b,c} ~ # & ; | < > ( )",
+            "$HOME ${HOME} $'x'",
+            "=ls -x",
+            "Grüße 日本 🎉",
+            "\u{1b}[31mred\u{1b}[0m\r",
+            "x\u{202e}y\u{7f}\u{85}",
+            "\u{1b}",
+            "end\n",
+            "%s %% \\n",
+        ];
+        for text in cases {
+            let word = shell_quote(text);
+            assert!(!word.contains(['\u{1b}', '\r', '\u{202e}']), "{word}");
+            assert_eq!(through_sh(&word), text.as_bytes(), "{text:?} as {word}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn binary_bodies_go_through_printf_byte_for_byte() {
+        let body: Vec<u8> = (0..=255).collect();
+        let format = printf_format(&body);
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf {format}"))
+            .output()
+            .unwrap();
+        assert_eq!(output.stdout, body);
+        let curl = command(&request(Method::Post, vec![], Some(b"a\0b")));
+        assert!(curl.starts_with("printf 'a\\000b' | curl"), "{curl}");
+        assert!(curl.ends_with("--data-binary @-"), "{curl}");
     }
 
     #[test]
     fn token_is_replaced_by_the_environment_variable() {
-        let request = PreparedRequest {
-            method: Method::Post,
-            url: "https://a.io/x".into(),
-            headers: vec![
-                Header {
-                    name: "Authorization".into(),
-                    value: Secret::from("Bearer s3cret".to_string()),
-                },
-                Header {
-                    name: "Content-Type".into(),
-                    value: Secret::from("application/json".to_string()),
-                },
+        let request = request(
+            Method::Post,
+            vec![
+                header("Authorization", "Bearer s3cret"),
+                header("Content-Type", "application/json"),
             ],
-            body: Some(b"{\"a\":\"b c\"}".to_vec()),
-            form: None,
-        };
+            Some(b"{\"a\":\"b c\"}"),
+        );
         let curl = command(&request);
         assert!(!curl.contains("s3cret"));
         assert_eq!(
             curl,
             "curl \\\n  -X POST \\\n  https://a.io/x \\\n  -H \"Authorization: Bearer $EPILOT_TOKEN\" \\\n  -H 'Content-Type: application/json' \\\n  --data-raw '{\"a\":\"b c\"}'"
         );
+    }
+
+    #[test]
+    fn masked_headers_read_a_variable_with_a_safe_name() {
+        let curl = command(&request(
+            Method::Get,
+            vec![
+                header("X-Api-Key$x`y`", "k"),
+                header("1-Token", "t"),
+                header("Authorization", "Basic abc"),
+                header("X-Empty", ""),
+            ],
+            None,
+        ));
+        assert!(
+            curl.contains("-H 'X-Api-Key$x`y`: '\"$X_API_KEY_X_Y_\""),
+            "{curl}"
+        );
+        assert!(curl.contains("-H '1-Token: '\"$_1_TOKEN\""), "{curl}");
+        assert!(
+            curl.contains("-H 'Authorization: '\"$AUTHORIZATION\""),
+            "{curl}"
+        );
+        assert!(curl.contains("-H 'X-Empty;'"), "{curl}");
+        assert!(!curl.contains("abc"), "{curl}");
+    }
+
+    #[test]
+    fn form_text_is_literal_and_files_keep_their_name_and_type() {
+        let mut request = request(
+            Method::Post,
+            vec![header("Content-Type", "multipart/form-data; boundary=B")],
+            Some(b"..."),
+        );
+        request.form = Some(vec![
+            FormField {
+                name: "note".into(),
+                value: FormValue::Text("@/etc/passwd;type=text/html".into()),
+            },
+            FormField {
+                name: "file".into(),
+                value: FormValue::File {
+                    path: "dir/a \"b\".bin".into(),
+                    file_name: "a \"b\".bin".into(),
+                    contents: vec![1],
+                },
+            },
+        ]);
+        let curl = command(&request);
+        assert!(!curl.contains("Content-Type"), "{curl}");
+        assert!(
+            curl.contains("--form-string 'note=@/etc/passwd;type=text/html'"),
+            "{curl}"
+        );
+        assert!(
+            curl.contains(
+                r#"-F 'file=@"dir/a \"b\".bin";filename="a \"b\".bin";type=application/octet-stream'"#
+            ),
+            "{curl}"
+        );
+    }
+
+    #[test]
+    fn urls_that_curl_would_change_get_the_flags_that_stop_it() {
+        let mut r = request(Method::Head, vec![], None);
+        r.url = "http://[::1]:8080/a/../b".into();
+        let curl = command(&r);
+        assert!(curl.contains("--head"), "{curl}");
+        assert!(curl.contains("--globoff"), "{curl}");
+        assert!(curl.contains("--path-as-is"), "{curl}");
+        let plain = command(&request(Method::Get, vec![], None));
+        assert_eq!(plain, "curl \\\n  https://a.io/x");
     }
 }

@@ -117,6 +117,7 @@ pub fn url_for(op: &Operation, values: &ParamValues, base: &Url) -> Result<Url> 
             Location::Header | Location::Cookie => {}
         }
     }
+    let path = style::protect_dot_segments(&op.entry.path, &path);
     let text = base.join(&path, &query);
     let moved = |what: String| {
         Error::spec(format!(
@@ -156,11 +157,17 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
         let Some(value) = value else { continue };
         let value = &encode_content_param(param.content_type.as_deref(), value);
         match param.location {
-            Location::Header => headers.push(Header {
-                name: param.name.clone(),
-                value: Secret::from(style::header_value(param, value)),
-            }),
-            Location::Cookie => cookies.extend(style::cookie_pairs(param, value)),
+            Location::Header => {
+                check_spec_name(op, param, "header")?;
+                headers.push(Header {
+                    name: param.name.clone(),
+                    value: Secret::from(style::header_value(param, value)),
+                });
+            }
+            Location::Cookie => {
+                check_spec_name(op, param, "cookie")?;
+                cookies.extend(style::cookie_pairs(param, value));
+            }
             Location::Path | Location::Query => {}
         }
     }
@@ -244,13 +251,74 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
         headers.push(header);
     }
 
-    Ok(PreparedRequest {
+    let request = PreparedRequest {
         method: op.entry.method,
         url: plan.url.to_string(),
         headers,
         body,
         form,
-    })
+    };
+    request.check()?;
+    Ok(request)
+}
+
+impl PreparedRequest {
+    /// What every request must satisfy before it is shown (`--dry-run`, `--guided`) or sent,
+    /// whichever source its headers came from: so the curl line and the wire never differ,
+    /// and nothing the transport would refuse is half-sent.
+    pub fn check(&self) -> Result<()> {
+        for header in &self.headers {
+            check_header(&header.name, header.value.expose())?;
+        }
+        Ok(())
+    }
+}
+
+/// RFC 9110 §5.6.2: a field name is a token, `1*tchar`. Anything else (a space, a colon, a
+/// quote, `(`) could end the name early or read as syntax where the header is printed.
+pub fn is_http_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// A header name must be a token and its value a field-value (RFC 9110 §5.5: no control
+/// character but tab), or a line break would start a header of its own.
+fn check_header(name: &str, value: &str) -> Result<()> {
+    if !is_http_token(name) {
+        return Err(Error::usage(format!(
+            "`{}` is not a valid header name",
+            crate::text::escape_controls(name)
+        ))
+        .with_help(TOKEN_HELP));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_ascii_control() && *c != '\t') {
+        return Err(Error::usage(format!(
+            "the value of header `{name}` contains the control character U+{:04X}, which HTTP does not allow",
+            u32::from(c)
+        ))
+        .with_help("remove line breaks and other control characters from the value"));
+    }
+    Ok(())
+}
+
+const TOKEN_HELP: &str =
+    "header names are letters, digits and !#$%&'*+-.^_`|~ (RFC 9110), e.g. -H 'X-Request-Id: 42'";
+
+/// A header or cookie parameter whose name is not a token is the definition's fault (exit 4).
+fn check_spec_name(op: &Operation, param: &crate::spec::Param, what: &str) -> Result<()> {
+    if is_http_token(&param.name) {
+        return Ok(());
+    }
+    Err(Error::spec(format!(
+        "the {what} parameter `{}` of `{}` has a name that is not a valid {what} name",
+        crate::text::escape_controls(&param.name),
+        op.entry.name
+    ))
+    .with_help(format!(
+        "{what} names are letters, digits and !#$%&'*+-.^_`|~ (RFC 9110); fix the name in the definition"
+    )))
 }
 
 /// Parameters declared with `content` carry JSON text.
@@ -263,24 +331,14 @@ fn encode_content_param(content_type: Option<&str>, value: &Value) -> Value {
 
 pub fn parse_header(raw: &str) -> Result<Header> {
     let Some((name, value)) = raw.split_once(':') else {
-        return Err(Error::usage(format!("header `{raw}` has no `:`"))
-            .with_help("write headers as -H 'Name: value'"));
-    };
-    let name = name.trim();
-    let valid_name = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if !valid_name {
-        return Err(Error::usage(format!("`{name}` is not a valid header name"))
-            .with_help("header names are letters, digits and - (e.g. -H 'X-Request-Id: 42')"));
-    }
-    let value = value.trim();
-    if value.contains(['\r', '\n']) {
         return Err(Error::usage(format!(
-            "the value of header `{name}` contains a line break"
-        )));
-    }
+            "header `{}` has no `:`",
+            crate::text::escape_controls(raw)
+        ))
+        .with_help("write headers as -H 'Name: value'"));
+    };
+    let (name, value) = (name.trim(), value.trim());
+    check_header(name, value)?;
     Ok(Header {
         name: name.to_string(),
         value: Secret::from(value.to_string()),
@@ -553,10 +611,67 @@ mod tests {
     }
 
     #[test]
+    fn header_names_are_tokens() {
+        assert!(is_http_token("X-Api-Key") && is_http_token("a!#$%&'*+-.^_`|~9"));
+        for bad in [
+            "",
+            "Bad Name",
+            "X-Api-Key$(touch x)",
+            "a:b",
+            "a\"b",
+            "Grüße",
+            "a\nb",
+        ] {
+            assert!(!is_http_token(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hostile_spec_names_and_values_are_refused_before_anything_is_shown() {
+        let doc = json!({"openapi": "3.0.0", "paths": {"/items/{id}": {"get": {
+            "operationId": "get", "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "X-Api-Key$(touch x)", "in": "header", "schema": {"type": "string"}},
+                {"name": "X-Trace", "in": "header", "schema": {"type": "string"}},
+                {"name": "a;admin", "in": "cookie", "schema": {"type": "string"}}
+            ], "responses": {}}}}});
+        let op = op(&doc, "get");
+        let run = |pairs: &[&str], headers: &[String]| {
+            let pairs: Vec<String> = pairs.iter().map(|s| s.to_string()).collect();
+            let values = params::collect(&op, &["..".to_string()], &pairs, true)
+                .unwrap()
+                .values;
+            let url = url_for(&op, &values, &Url::parse("http://h").unwrap())?;
+            build(Plan {
+                op: &op,
+                values: &values,
+                body: None,
+                url: &url,
+                token: None,
+                headers,
+            })
+        };
+        let e = run(&["X-Api-Key$(touch x)=1"], &[]).unwrap_err();
+        assert_eq!(e.kind.exit_code(), 4);
+        assert!(e.message.contains("`X-Api-Key$(touch x)`"), "{}", e.message);
+        assert_eq!(run(&["a;admin=v"], &[]).unwrap_err().kind.exit_code(), 4);
+        let e = run(&["X-Trace=a\r\nInjected: 1"], &[]).unwrap_err();
+        assert_eq!(e.kind.exit_code(), 2);
+        assert!(e.message.contains("U+000D"), "{}", e.message);
+        let e = run(&[], &["X-Bad: \u{1b}[2J".to_string()]).unwrap_err();
+        assert_eq!(e.kind.exit_code(), 2);
+        let sent = run(&["X-Trace=a\tb"], &[]).unwrap();
+        assert_eq!(sent.url, "http://h/items/%2E%2E");
+        assert_eq!(sent.header("x-trace"), Some("a\tb"));
+    }
+
+    #[test]
     fn headers_are_checked() {
         assert_eq!(parse_header("X-A:  b ").unwrap().value.expose(), "b");
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("Bad Name: x").is_err());
+        assert!(parse_header("X-Api-Key$(touch x): v").is_err());
+        assert!(parse_header("X-A: a\u{0}b").is_err());
         assert!(
             is_sensitive("Authorization") && is_sensitive("X-Api-Key") && !is_sensitive("Accept")
         );

@@ -18,10 +18,12 @@ pub fn boundary() -> String {
     format!("epilot-{a:016x}{:016x}", hasher.finish())
 }
 
+/// A name or file name inside `"..."`, escaped as browsers (WHATWG) and curl do, so that
+/// `--dry-run`'s curl line sends the same part headers.
 fn quote(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('"', "%22")
-        .replace(['\r', '\n'], " ")
+    text.replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 pub fn encode(fields: &[FormField], boundary: &str) -> Vec<u8> {

@@ -65,6 +65,23 @@ fn parts(value: &Value) -> Parts {
     }
 }
 
+/// `path` is `template` with the values filled in. A segment that became `.` or `..` from a
+/// value is data, yet clients and servers remove such dot segments (RFC 3986 §5.2.4), so
+/// `delete /files/{name}` with `..` would act on the parent. Encoded as `%2E` it stays one
+/// segment that means the text. Values never contain `/` (it is encoded), so the segments of
+/// `path` line up with those of `template`; dot segments written in the template stay.
+pub fn protect_dot_segments(template: &str, path: &str) -> String {
+    let literal: Vec<&str> = template.split('/').collect();
+    path.split('/')
+        .enumerate()
+        .map(|(i, segment)| match segment {
+            "." | ".." if literal.get(i) != Some(&segment) => segment.replace('.', "%2E"),
+            _ => segment.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The replacement for `{name}` in the path template (`simple`, `label` or `matrix` style).
 pub fn path_segment(param: &Param, value: &Value) -> String {
     let name = &param.name;
@@ -326,6 +343,30 @@ mod tests {
             ["color=x%26admin%3Dtrue"]
         );
         assert_eq!(query_pairs(&q, &json!("a b+ü")), ["color=a%20b%2B%C3%BC"]);
+    }
+
+    #[test]
+    fn dot_segments_from_values_are_encoded() {
+        assert_eq!(
+            protect_dot_segments("/items/{id}", "/items/.."),
+            "/items/%2E%2E"
+        );
+        assert_eq!(
+            protect_dot_segments("/items/{id}", "/items/."),
+            "/items/%2E"
+        );
+        assert_eq!(
+            protect_dot_segments("/a/{x}{y}/b", "/a/../b"),
+            "/a/%2E%2E/b"
+        );
+        // Not a dot segment, or written so in the definition itself: left alone.
+        assert_eq!(
+            protect_dot_segments("/items/{id}", "/items/...%2F"),
+            "/items/...%2F"
+        );
+        assert_eq!(protect_dot_segments("/v1/../{id}", "/v1/../x"), "/v1/../x");
+        let p = param(Location::Path, Style::Simple, false);
+        assert_eq!(path_segment(&p, &json!("a%2F..")), "a%252F..");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod jsonata_suite;
 mod network;
 mod output;
 mod output_faults;
+mod printing;
 mod secrets;
 mod server;
 mod state;

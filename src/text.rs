@@ -1,0 +1,83 @@
+//! Text from outside (a definition, a server, a file) on its way to a terminal. A terminal
+//! obeys control characters: an ESC sequence from a spec's summary could recolour, retitle or
+//! rewrite the screen, a `\r` could hide what was printed before it, and a bidirectional
+//! override could make a command read differently from what it does. Such characters are
+//! shown as visible escapes instead; everything else is left as it is.
+
+use std::borrow::Cow;
+
+/// Characters that change how a terminal shows text rather than being shown: C0 and C1
+/// controls, DEL, and the bidirectional formatting characters (Unicode "Trojan Source").
+pub fn is_hazard(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// One-line text (a name, a summary, a server's message): every hazard, line breaks and tabs
+/// included, becomes a visible escape such as `\u{1b}`.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    escape(text, |_| false)
+}
+
+/// Multi-line text (a description, an error with several lines, a body preview): line breaks
+/// and tabs stay, every other hazard becomes a visible escape.
+pub fn escape_controls_keep_lines(text: &str) -> Cow<'_, str> {
+    escape(text, |c| c == '\n' || c == '\t')
+}
+
+fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(|c| is_hazard(c) && !keep(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !is_hazard(c) || keep(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        let text = "getUser — Grüße, 日本 \"quoted\" \\ back";
+        assert!(matches!(escape_controls(text), Cow::Borrowed(t) if t == text));
+        assert!(matches!(
+            escape_controls_keep_lines("a\n\tb"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn controls_become_visible() {
+        assert_eq!(escape_controls("\u{1b}[31mred\r\n"), "\\u{1b}[31mred\\r\\n");
+        assert_eq!(
+            escape_controls("a\u{0}b\u{7f}c\u{9b}d"),
+            "a\\u{0}b\\u{7f}c\\u{9b}d"
+        );
+        assert_eq!(
+            escape_controls("x\u{202e}y\u{2066}z"),
+            "x\\u{202e}y\\u{2066}z"
+        );
+        assert_eq!(escape_controls("a\tb"), "a\\tb");
+    }
+
+    #[test]
+    fn multi_line_text_keeps_its_lines() {
+        assert_eq!(
+            escape_controls_keep_lines("line 1\n\tline 2\r\n\u{1b}]0;title\u{7}"),
+            "line 1\n\tline 2\\r\n\\u{1b}]0;title\\u{7}"
+        );
+    }
+}

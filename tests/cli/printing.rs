@@ -1,0 +1,702 @@
+//! The request as printed: the `--dry-run` curl line, pasted into a real shell, sends what
+//! epilot itself sends (compared on the wire, byte for byte where it matters); hostile names
+//! in a definition never reach a shell; control characters from definitions and servers are
+//! shown escaped on the terminal while a response body stays byte-exact.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use crate::server::Server;
+use crate::util::{stderr_of, stdout_of, Sandbox};
+
+/// One request as it arrived, before any parsing a framework would do.
+#[derive(Debug, Clone, Default)]
+struct Wire {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Wire {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A bare HTTP/1.1 server on 127.0.0.1 that keeps header values as raw bytes (UTF-8 shown
+/// lossily) and answers every request with `200 {}` and `Connection: close`.
+struct RawServer {
+    url: String,
+    seen: Arc<Mutex<Vec<Wire>>>,
+}
+
+impl RawServer {
+    fn start() -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        // The thread ends with the test binary; every test gets its own port.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let Ok(mut writer) = stream.try_clone() else {
+                    continue;
+                };
+                if let Some(wire) = read_request(stream) {
+                    // Recorded before the answer, so a client that has its answer has been seen.
+                    record.lock().unwrap().push(wire);
+                    let _ = writer.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                    );
+                }
+            }
+        });
+        RawServer { url, seen }
+    }
+
+    fn take(&self) -> Vec<Wire> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+fn read_request(stream: TcpStream) -> Option<Wire> {
+    let mut writer = stream.try_clone().ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line).ok()?;
+    let start = String::from_utf8_lossy(&line).trim_end().to_string();
+    let mut words = start.split(' ');
+    let mut wire = Wire {
+        method: words.next()?.to_string(),
+        target: words.next()?.to_string(),
+        ..Wire::default()
+    };
+    loop {
+        line.clear();
+        reader.read_until(b'\n', &mut line).ok()?;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        if text.is_empty() {
+            break;
+        }
+        let (name, value) = text.split_once(':')?;
+        wire.headers
+            .push((name.to_ascii_lowercase(), value.trim().to_string()));
+    }
+    if wire
+        .header("expect")
+        .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+    {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
+    }
+    if wire
+        .header("transfer-encoding")
+        .is_some_and(|t| t.contains("chunked"))
+    {
+        loop {
+            line.clear();
+            reader.read_until(b'\n', &mut line).ok()?;
+            let size = usize::from_str_radix(String::from_utf8_lossy(&line).trim(), 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if size == 0 {
+                break;
+            }
+            wire.body.extend_from_slice(&chunk[..size]);
+        }
+    } else if let Some(length) = wire.header("content-length") {
+        let mut body = vec![0; length.parse().ok()?];
+        reader.read_exact(&mut body).ok()?;
+        wire.body = body;
+    }
+    Some(wire)
+}
+
+const SPEC: &str = r#"{"openapi": "3.0.0", "info": {"title": "Tricky", "version": "1"},
+ "servers": [{"url": "https://unused.invalid"}],
+ "paths": {
+  "/items/{id}": {
+   "get": {"operationId": "getItem", "parameters": [
+     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+     {"name": "q", "in": "query", "schema": {"type": "string"}},
+     {"name": "tag", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+     {"name": "X-Note", "in": "header", "schema": {"type": "string"}},
+     {"name": "session", "in": "cookie", "schema": {"type": "string"}}
+   ], "responses": {"200": {"description": "ok"}}},
+   "head": {"operationId": "headItem", "parameters": [
+     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+   ], "responses": {"200": {"description": "ok"}}},
+   "put": {"operationId": "putText", "parameters": [
+     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+   ], "requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}},
+   "responses": {"200": {"description": "ok"}}},
+   "post": {"operationId": "postJson", "parameters": [
+     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+   ], "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+   "responses": {"200": {"description": "ok"}}},
+   "patch": {"operationId": "patchBinary", "parameters": [
+     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+   ], "requestBody": {"content": {"application/octet-stream": {}}},
+   "responses": {"200": {"description": "ok"}}}
+  },
+  "/upload": {"post": {"operationId": "upload",
+   "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+   "responses": {"200": {"description": "ok"}}}},
+  "/form": {"post": {"operationId": "form",
+   "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+   "responses": {"200": {"description": "ok"}}}}
+ }}"#;
+
+const HOSTILE: &str = "x$(touch pwned)`touch pwned2`'\"; touch pwned3";
+
+/// Requests whose every part holds something a shell, curl or a URL parser would read as
+/// syntax.
+fn tricky_requests() -> Vec<Vec<String>> {
+    let note = format!("X-Note={HOSTILE} Grüße 🎉");
+    let extra = format!("X-Extra: {HOSTILE}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "getItem",
+            "a/b c",
+            "-p",
+            "q=a&b=c#frag %20 ü+;,",
+            "-p",
+            "tag=x y",
+            "-p",
+            "tag=1&2",
+        ],
+        vec!["getItem", "..", "-p", &note],
+        vec!["getItem", ".", "-p", "session=it's; admin=1", "-H", &extra],
+        vec!["getItem", "50%", "-p", "q=[a]{b,c}*?", "-H", "X-Empty:"],
+        vec![
+            "getItem",
+            "%2e%2E",
+            "-H",
+            "X-Api-Key: k$(touch pwned)",
+            "--token",
+            "tok'$en",
+        ],
+        vec!["headItem", "h"],
+        vec![
+            "putText",
+            "x",
+            "-d",
+            "it's\nline 2\n\ttab $(touch pwned) `x` \\ \u{1b}[31mred\r\n",
+        ],
+        vec![
+            "postJson",
+            "x",
+            "-d",
+            r#"{"a": "it's \"q\"\n", "b": "$(touch pwned)", "c": "\u001b"}"#,
+        ],
+        vec!["postJson", "x", "-d", "@body.json"],
+        vec!["patchBinary", "x", "-d", "@binary.dat"],
+        vec![
+            "upload",
+            "-F",
+            "note=<not-a-file",
+            "-F",
+            "semi=a;type=text/html;filename=x",
+            "-F",
+            "quote=\"q\" \\ $(touch pwned)",
+            "-F",
+            "file=@data.bin",
+            "-F",
+            "odd=@we\"ird;name,x.bin",
+        ],
+        vec!["form", "-F", "a=1&b=2", "-F", "c=ü =+%", "-F", "d=<x;y"],
+    ];
+    cases
+        .into_iter()
+        .map(|c| c.into_iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn sandbox_with_files() -> (Sandbox, String) {
+    let sandbox = Sandbox::new();
+    let spec = sandbox.write("tricky.json", SPEC).display().to_string();
+    sandbox.write("body.json", "{\"k\": \"it's\\n\", \"n\": [1, 2]}\n");
+    std::fs::write(
+        sandbox.path().join("binary.dat"),
+        [0u8, 1, 2, 0xff, b'\'', 0, b'%'],
+    )
+    .unwrap();
+    std::fs::write(sandbox.path().join("data.bin"), [0u8, 0x80, b'\n', b'"']).unwrap();
+    std::fs::write(sandbox.path().join("we\"ird;name,x.bin"), b"odd").unwrap();
+    (sandbox, spec)
+}
+
+fn curl_available() -> bool {
+    Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The headers epilot chose (not those its HTTP client or curl add on their own).
+fn chosen_headers(wire: &Wire) -> Vec<(String, String)> {
+    let transport = [
+        "host",
+        "accept",
+        "accept-encoding",
+        "content-length",
+        "connection",
+        "expect",
+    ];
+    let mut headers: Vec<(String, String)> = wire
+        .headers
+        .iter()
+        .filter(|(n, _)| !transport.contains(&n.as_str()))
+        .map(|(n, v)| {
+            // The multipart boundary is chosen anew by each sender.
+            if n == "content-type" && v.starts_with("multipart/form-data") {
+                (n.clone(), "multipart/form-data".to_string())
+            } else {
+                (n.clone(), v.clone())
+            }
+        })
+        .collect();
+    headers.sort();
+    headers
+}
+
+/// A multipart body's parts (their header lines and content), boundary taken out.
+fn parts(wire: &Wire) -> Vec<Vec<u8>> {
+    let content_type = wire.header("content-type").unwrap_or_default();
+    let boundary = content_type
+        .split("boundary=")
+        .nth(1)
+        .expect("multipart boundary")
+        .trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let body = &wire.body;
+    let mut found = Vec::new();
+    let mut rest: &[u8] = body;
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        let after = &rest[at + delimiter.len()..];
+        if after.starts_with(b"--") {
+            break;
+        }
+        let after = after
+            .strip_prefix(b"\r\n")
+            .expect("CRLF after the boundary");
+        let end = find(after, format!("\r\n{delimiter}").as_bytes()).expect("closing boundary");
+        found.push(after[..end].to_vec());
+        rest = &after[end + 2..];
+    }
+    found
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn curl_line(dry_run_stdout: &str) -> String {
+    dry_run_stdout
+        .split_once("# the same request with curl:\n")
+        .expect("a curl line")
+        .1
+        .to_string()
+}
+
+#[test]
+fn the_dry_run_curl_line_sends_exactly_what_epilot_sends() {
+    if !curl_available() {
+        eprintln!("SKIPPED: curl is not installed (Debian/Ubuntu: apt-get install curl)");
+        return;
+    }
+    let (sandbox, spec) = sandbox_with_files();
+    let server = RawServer::start();
+    for case in tricky_requests() {
+        let mut args = vec!["tricky".to_string()];
+        args.extend(case.iter().cloned());
+        args.extend([
+            "--definition".into(),
+            spec.clone(),
+            "--server".into(),
+            server.url.clone(),
+        ]);
+
+        let sent = sandbox.epilot().args(&args).output().unwrap();
+        assert!(sent.status.success(), "{case:?}: {}", stderr_of(&sent));
+        let dry = sandbox
+            .epilot()
+            .args(&args)
+            .arg("--dry-run")
+            .output()
+            .unwrap();
+        assert!(dry.status.success(), "{case:?}: {}", stderr_of(&dry));
+        let Ok([by_epilot]) = <[Wire; 1]>::try_from(server.take()) else {
+            panic!("{case:?}: epilot should send once, the dry run never");
+        };
+
+        let line = curl_line(&stdout_of(&dry));
+        assert!(!line.contains('\u{1b}') && !line.contains('\r'), "{line}");
+        let pasted = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "{} --silent --show-error --output /dev/null",
+                line.trim_end()
+            ))
+            .current_dir(sandbox.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("EPILOT_TOKEN", "tok'$en")
+            .env("X_API_KEY", "k$(touch pwned)")
+            // Masked headers are read from the environment, as a user would set them.
+            .env("COOKIE", by_epilot.header("cookie").unwrap_or_default())
+            .output()
+            .unwrap();
+        assert!(
+            pasted.status.success(),
+            "{case:?}\n{line}\n{}",
+            stderr_of(&pasted)
+        );
+        let Ok([by_curl]) = <[Wire; 1]>::try_from(server.take()) else {
+            panic!("{case:?}: the curl line should send once\n{line}");
+        };
+
+        let context = format!("{case:?}\n{line}");
+        assert_eq!(by_curl.method, by_epilot.method, "{context}");
+        assert_eq!(by_curl.target, by_epilot.target, "{context}");
+        assert_eq!(
+            chosen_headers(&by_curl),
+            chosen_headers(&by_epilot),
+            "{context}"
+        );
+        if by_epilot
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("multipart/"))
+        {
+            assert_eq!(parts(&by_curl), parts(&by_epilot), "{context}");
+            assert_eq!(parts(&by_epilot).len(), 5, "{context}");
+        } else {
+            assert_eq!(by_curl.body, by_epilot.body, "{context}");
+        }
+    }
+    let created: Vec<_> = std::fs::read_dir(sandbox.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with("pwned"))
+        .collect();
+    assert!(created.is_empty(), "pasting ran a command: {created:?}");
+}
+
+#[test]
+fn dot_segment_values_arrive_encoded_and_are_not_removed() {
+    let (sandbox, spec) = sandbox_with_files();
+    let server = RawServer::start();
+    for (value, expected) in [
+        ("..", "/items/%2E%2E"),
+        (".", "/items/%2E"),
+        ("...", "/items/..."),
+    ] {
+        sandbox
+            .epilot()
+            .args([
+                "tricky",
+                "getItem",
+                value,
+                "--definition",
+                &spec,
+                "--server",
+                &server.url,
+            ])
+            .assert()
+            .success();
+        let got = server.take();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].target, expected);
+    }
+}
+
+const HOSTILE_SPEC: &str = r#"{"openapi": "3.0.0", "info": {"title": "H", "version": "1"},
+ "paths": {"/x": {"get": {"operationId": "getX", "parameters": [
+   {"name": "X-Api-Key$(touch x)", "in": "header", "required": true, "schema": {"type": "string"}}
+ ], "responses": {"200": {"description": "ok"}}}}}}"#;
+
+#[test]
+fn a_header_name_that_is_not_a_token_is_refused_and_nothing_runs_or_is_sent() {
+    let sandbox = Sandbox::new();
+    let spec = sandbox
+        .write("hostile.json", HOSTILE_SPEC)
+        .display()
+        .to_string();
+    let server = Server::json(200, "{}");
+    for extra in [&["--dry-run"][..], &[]] {
+        let output = sandbox
+            .epilot()
+            .args([
+                "h",
+                "getX",
+                "-p",
+                "X-Api-Key$(touch x)=v",
+                "--definition",
+                &spec,
+            ])
+            .args(["--server", &server.url])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(4), "{}", stderr_of(&output));
+        assert!(stdout_of(&output).is_empty(), "{}", stdout_of(&output));
+        let err = stderr_of(&output);
+        assert!(
+            err.contains("header parameter `X-Api-Key$(touch x)` of `getX`"),
+            "{err}"
+        );
+    }
+    server.assert_untouched();
+    assert!(!sandbox.path().join("x").exists());
+}
+
+#[test]
+fn header_names_and_values_from_the_command_line_are_checked_before_dry_run_and_send() {
+    let (sandbox, spec) = sandbox_with_files();
+    let server = Server::json(200, "{}");
+    let cases: [&[&str]; 4] = [
+        &["-H", "X-Bad Name: v"],
+        &["-H", "X-A$(id): v"],
+        &["-p", "X-Note=a\r\nInjected: yes"],
+        &["-H", "X-A: a\u{1b}[2Jb"],
+    ];
+    for args in cases {
+        for dry in [true, false] {
+            let output = sandbox
+                .epilot()
+                .args([
+                    "tricky",
+                    "getItem",
+                    "1",
+                    "--definition",
+                    &spec,
+                    "--server",
+                    &server.url,
+                ])
+                .args(args)
+                .args(dry.then_some("--dry-run"))
+                .output()
+                .unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{args:?}: {}",
+                stderr_of(&output)
+            );
+            assert!(stdout_of(&output).is_empty());
+            assert!(!output.stderr.contains(&0x1b), "{args:?}");
+        }
+    }
+    server.assert_untouched();
+}
+
+const CONTROL_SPEC: &str = "{\"openapi\": \"3.0.0\",
+ \"info\": {\"title\": \"T\\u001b]0;pwned\\u0007itle\", \"version\": \"1\", \"description\": \"d\\u001b[31m\"},
+ \"tags\": [{\"name\": \"t\\u001b[1m\"}],
+ \"paths\": {\"/x\": {\"get\": {\"operationId\": \"get\\u001b[31mX\\u202e\",
+   \"summary\": \"red \\u001b[31mtext\\r hidden\", \"description\": \"line 1\\n\\u001b[2Jline 2\\u202e\",
+   \"tags\": [\"t\\u001b[1m\"],
+   \"parameters\": [{\"name\": \"status\", \"in\": \"query\", \"description\": \"s\\u009b1m\",
+     \"schema\": {\"type\": \"string\", \"enum\": [\"on\\u001b[31m\", \"off\\r\", \"$(touch pwned)\"]}}],
+   \"responses\": {\"200\": {\"description\": \"ok\", \"content\": {\"application/json\": {
+     \"example\": {\"a\": \"\\u009b31m\"}}}}}}}}}";
+
+#[test]
+fn control_characters_from_a_definition_are_shown_escaped_in_listing_help_docs_and_completion() {
+    let sandbox = Sandbox::new();
+    let spec = sandbox.write("c.json", CONTROL_SPEC).display().to_string();
+    let name = "get\u{1b}[31mX\u{202e}";
+    let runs: [Vec<&str>; 6] = [
+        vec!["c", "--definition", &spec],
+        vec!["c", name, "--help", "--definition", &spec],
+        vec!["c", "getNothing", "--definition", &spec],
+        vec![
+            "c",
+            name,
+            "-p",
+            "status=bad",
+            "--definition",
+            &spec,
+            "--dry-run",
+        ],
+        vec!["docs", "c", "--definition", &spec],
+        vec!["c", name, "--bogus", "--definition", &spec],
+    ];
+    for args in &runs {
+        let output = sandbox.epilot().args(args).output().unwrap();
+        for stream in [&output.stdout, &output.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains(['\u{1b}', '\r', '\u{9b}', '\u{7}', '\u{202e}']),
+                "{args:?}: {text:?}"
+            );
+        }
+    }
+    let listing = stdout_of(&sandbox.epilot().args(&runs[0]).output().unwrap());
+    assert!(listing.contains("get\\u{1b}[31mX\\u{202e}"), "{listing}");
+    assert!(
+        listing.contains("red \\u{1b}[31mtext\\r hidden"),
+        "{listing}"
+    );
+    let help = stdout_of(&sandbox.epilot().args(&runs[1]).output().unwrap());
+    assert!(
+        help.contains("on\\u{1b}[31m|off\\r|$(touch pwned)"),
+        "{help}"
+    );
+    assert!(help.contains("line 1\n\\u{1b}[2Jline 2\\u{202e}"), "{help}");
+    let usage = sandbox.epilot().args(&runs[5]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(
+        stderr_of(&usage).contains("X\\u{202e} [flags]"),
+        "{}",
+        stderr_of(&usage)
+    );
+    let rejected = sandbox.epilot().args(&runs[3]).output().unwrap();
+    assert_eq!(rejected.status.code(), Some(2));
+    assert!(
+        stderr_of(&rejected).contains("\\u{1b}"),
+        "{}",
+        stderr_of(&rejected)
+    );
+
+    let line = format!("epilot c '{name}' --definition {spec} -p status=");
+    for (shell, expected) in [
+        (
+            "bash",
+            vec![
+                "status=\\$\\(touch\\ pwned\\)",
+                "status=off$'\\x0d'",
+                "status=on$'\\x1b'\\[31m",
+            ],
+        ),
+        ("fish", vec!["status=$(touch pwned)"]),
+    ] {
+        let output = sandbox
+            .epilot()
+            .args(["__complete", "--shell", shell, "--line", &line])
+            .output()
+            .unwrap();
+        assert!(!output.stdout.contains(&0x1b) && !output.stdout.contains(&b'\r'));
+        assert_eq!(
+            stdout_of(&output).lines().collect::<Vec<_>>(),
+            expected,
+            "{shell}"
+        );
+    }
+    assert!(!sandbox.path().join("pwned").exists());
+}
+
+#[test]
+fn a_server_message_with_escapes_is_shown_escaped_while_the_body_stays_byte_exact() {
+    let body = "{\"message\": \"denied \\u001b[31mred\\u001b]0;title\\u0007 \\r done\"}";
+    let raw = b"raw \x1b[31m bytes \r\n\x00\xff";
+    let (sandbox, spec) = sandbox_with_files();
+    let failing = Server::start(move |_| crate::server::Reply::json(403, body));
+    let output = sandbox
+        .epilot()
+        .args([
+            "tricky",
+            "getItem",
+            "1",
+            "--definition",
+            &spec,
+            "--server",
+            &failing.url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr_of(&output);
+    assert!(
+        !output.stderr.contains(&0x1b) && !output.stderr.contains(&b'\r'),
+        "{err:?}"
+    );
+    assert!(
+        err.contains("denied \\u{1b}[31mred\\u{1b}]0;title\\u{7} \\r done"),
+        "{err}"
+    );
+
+    let ok =
+        Server::start(move |_| crate::server::Reply::raw(200, "application/octet-stream", raw));
+    let output = sandbox
+        .epilot()
+        .args([
+            "tricky",
+            "getItem",
+            "1",
+            "--definition",
+            &spec,
+            "--server",
+            &ok.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(output.stdout, raw);
+}
+
+#[test]
+fn bash_completion_inserts_values_from_a_definition_as_quoted_words() {
+    let sandbox = Sandbox::new();
+    let spec = sandbox.write("c.json", CONTROL_SPEC).display().to_string();
+    let script = stdout_of(
+        &sandbox
+            .epilot()
+            .args(["completion", "bash"])
+            .output()
+            .unwrap(),
+    );
+    let script_path = sandbox.write("epilot.bash", &script);
+    let binary = assert_cmd::cargo::cargo_bin("epilot");
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // What bash sets for `epilot c <name> --definition c.json -p status=<TAB>` (here with `=`
+    // not a word break), then each candidate read back as bash reads a command line.
+    let program = r#"
+        source "$SCRIPT"
+        COMP_LINE="epilot c $(printf 'get\033[31mX\342\200\256') --definition $SPEC -p status="
+        COMP_POINT=${#COMP_LINE}
+        COMP_WORDS=(epilot c x --definition "$SPEC" -p status=)
+        COMP_CWORD=6
+        _epilot
+        for word in "${COMPREPLY[@]}"; do eval "printf '%s|' $word"; done
+    "#;
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(program)
+        .current_dir(sandbox.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", sandbox.path())
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+        .env("SCRIPT", &script_path)
+        .env("SPEC", &spec)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let mut values: Vec<&str> = std::str::from_utf8(&output.stdout)
+        .unwrap()
+        .split_terminator('|')
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            "status=$(touch pwned)",
+            "status=off\r",
+            "status=on\u{1b}[31m"
+        ]
+    );
+    assert!(!sandbox.path().join("pwned").exists());
+}
