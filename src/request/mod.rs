@@ -586,8 +586,8 @@ mod tests {
         }
         assert_eq!(
             url_of("/items/{id}", "..", "https://h.example").unwrap(),
-            "https://h.example/items/..",
-            "dots are not encoded, but the transport sends the path as written"
+            "https://h.example/items/%2E%2E",
+            "a value of dots is data, not a dot segment"
         );
     }
 
