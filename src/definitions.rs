@@ -98,6 +98,8 @@ fn download(places: &Places, name: &str, url: &str) -> Result<String> {
                     e.message
                 ))
             })?;
+            crate::paths::own_folder(&places.cache_dir, false)?;
+            crate::paths::own_folder(&places.definitions_cache(), false)?;
             write_atomically(&spec_path, text.as_bytes(), false)?;
             let meta = CacheMeta {
                 url: url.to_string(),

@@ -458,6 +458,33 @@ fn a_linked_config_folder_is_refused_and_its_target_untouched() {
     assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_pulled_definition_is_never_written_through_a_linked_cache_folder() {
+    let spec = override_spec("http://127.0.0.1:9", "pulledOp");
+    let server = Server::start(move |_| Reply::raw(200, "application/yaml", spec.as_bytes()));
+    let sandbox = Sandbox::new();
+    let victim = sandbox.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::create_dir_all(sandbox.path().join("cache/epilot")).unwrap();
+    let link = sandbox.path().join("cache/epilot/definitions");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let output = sandbox
+        .epilot()
+        .args(["definitions", "pull", "entity"])
+        .env("EPILOT_CATALOG_URL", &server.url)
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    assert_ne!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{} is a link, not a folder", link.display())),
+        "{stdout}{}",
+        stderr_of(&output)
+    );
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+}
+
 #[test]
 fn an_unknown_api_with_an_override_says_how_to_allow_it() {
     let sandbox = Sandbox::new();
