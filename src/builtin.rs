@@ -125,7 +125,7 @@ pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             write_out(format!("{message}\n").as_bytes(), env)
         }
         Some(("allow", m)) if m.get_flag("list") => {
-            write_out(crate::definitions::allowed_list(&places).as_bytes(), env)
+            write_out(crate::definitions::allowed_list(&places)?.as_bytes(), env)
         }
         Some(("allow", m)) => {
             let target = m.get_one::<String>("target").map(String::as_str);

@@ -132,12 +132,7 @@ impl Registry {
         change: impl FnOnce(&mut Registry) -> Result<T>,
     ) -> Result<T> {
         let file = places.registry_file();
-        std::fs::create_dir_all(&places.config_dir).map_err(|e| {
-            Error::usage(format!(
-                "cannot create {}: {e}",
-                places.config_dir.display()
-            ))
-        })?;
+        crate::paths::own_folder(&places.config_dir, true)?;
         let _lock = crate::lock::exclusive(&file)?;
         let before = Registry::read(places)?;
         let mut registry = before.clone();
@@ -177,7 +172,7 @@ pub fn is_valid_name(name: &str) -> bool {
 /// know whether it is allowed; one that is not allowed does not count).
 pub fn availability(places: &Places, registry: &Registry, name: &str) -> Availability {
     if let Ok(Some(found)) = overrides::find(name) {
-        if overrides::standing(places, &found) == overrides::Standing::Allowed {
+        if overrides::standing(places, &found).ok() == Some(overrides::Standing::Allowed) {
             return Availability::Override(found.path);
         }
     }
@@ -235,7 +230,7 @@ pub fn locate(places: &Places, name: &str) -> Result<Located> {
     check_name("API", name)?;
     let mut notes = Vec::new();
     if let Some(found) = overrides::find(name)? {
-        match overrides::standing(places, &found) {
+        match overrides::standing(places, &found)? {
             overrides::Standing::Allowed => {
                 notes.push(overrides::in_force_note(&found));
                 return Ok(Located {

@@ -178,17 +178,10 @@ impl FileStore {
     }
 }
 
-/// Creates `dir` (and its parents) and makes it private to its owner.
+/// Creates `dir` (and its parents) and makes it private to its owner; a link in its place is
+/// refused rather than followed (see [`crate::paths::own_folder`]).
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::usage(format!("cannot protect {}: {e}", dir.display())))?;
-    }
-    Ok(())
+    crate::paths::own_folder(dir, true)
 }
 
 impl Store for FileStore {

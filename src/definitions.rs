@@ -39,16 +39,31 @@ pub fn list(places: &Places) -> String {
         let _ = writeln!(out, "\n{missing} not yet available: `epilot definitions pull <api>` or `--all` downloads them.");
     }
     for name in overrides::names_here() {
-        if let Ok(Some(found)) = overrides::find(&name) {
-            match overrides::standing(places, &found) {
-                overrides::Standing::Allowed => {}
-                standing => {
-                    let _ = writeln!(out, "{}", overrides::ignored_note(&name, &found, standing));
-                }
+        match override_note(places, &name) {
+            Ok(None) => {}
+            Ok(Some(note)) => {
+                let _ = writeln!(out, "{note}");
+            }
+            Err(error) => {
+                let _ = writeln!(out, "note: {}", error.message);
             }
         }
     }
+    if let Err(error) = Registry::read(places) {
+        let _ = writeln!(out, "note: {}", error.message);
+    }
     out
+}
+
+/// What to say about the override of `name` here when it is not in force.
+fn override_note(places: &Places, name: &str) -> Result<Option<String>> {
+    let Some(found) = overrides::find(name)? else {
+        return Ok(None);
+    };
+    Ok(match overrides::standing(places, &found)? {
+        overrides::Standing::Allowed => None,
+        standing => Some(overrides::ignored_note(name, &found, standing)),
+    })
 }
 
 /// Checks that `text` is an OpenAPI document the CLI can list.
@@ -83,6 +98,8 @@ fn download(places: &Places, name: &str, url: &str) -> Result<String> {
                     e.message
                 ))
             })?;
+            crate::paths::own_folder(&places.cache_dir, false)?;
+            crate::paths::own_folder(&places.definitions_cache(), false)?;
             write_atomically(&spec_path, text.as_bytes(), false)?;
             let meta = CacheMeta {
                 url: url.to_string(),
@@ -246,13 +263,17 @@ fn overrides_named(target: Option<&str>) -> Result<Vec<(String, Found)>> {
             overrides::folder().display()
         ))
     };
-    let Some(target) = target else {
+    let every = |names: Vec<String>| -> Result<Vec<(String, Found)>> {
         let mut all = Vec::new();
-        for name in overrides::names_here() {
-            if let Some(found) = overrides::find(&name)? {
-                all.push((name, found));
+        for name in names {
+            for path in overrides::candidates(&name)? {
+                all.push((name.clone(), overrides::read(&path)?));
             }
         }
+        Ok(all)
+    };
+    let Some(target) = target else {
+        let all = every(overrides::names_here())?;
         if all.is_empty() {
             return Err(not_found("in this folder".into()));
         }
@@ -278,9 +299,9 @@ fn overrides_named(target: Option<&str>) -> Result<Vec<(String, Found)>> {
         return Ok(vec![(api, overrides::read(path)?)]);
     }
     check_name("API", target)?;
-    match overrides::find(target)? {
-        Some(found) => Ok(vec![(target.to_string(), found)]),
-        None => Err(not_found(format!(
+    match every(vec![target.to_string()])? {
+        all if !all.is_empty() => Ok(all),
+        _ => Err(not_found(format!(
             "for `{target}` in this folder ({}/{target}.json|yaml|yml)",
             overrides::folder().display()
         ))),
@@ -288,10 +309,15 @@ fn overrides_named(target: Option<&str>) -> Result<Vec<(String, Found)>> {
 }
 
 /// `definitions allow [<api>|<file>]`: lets override files take effect, as they are now. Each
-/// must be an OpenAPI document the CLI can read.
+/// must be an OpenAPI document the CLI can read, and the only override of its API here (else
+/// nothing is allowed).
 pub fn allow(places: &Places, target: Option<&str>) -> Result<String> {
+    let named = overrides_named(target)?;
+    for (api, _) in &named {
+        overrides::find(api)?;
+    }
     let mut report = String::new();
-    for (api, found) in overrides_named(target)? {
+    for (api, found) in named {
         let not_allowed =
             |why: String| Error::spec(format!("{} was not allowed: {why}", found.shown()));
         let text = std::str::from_utf8(&found.bytes)
@@ -309,7 +335,8 @@ pub fn allow(places: &Places, target: Option<&str>) -> Result<String> {
     Ok(report)
 }
 
-/// `definitions revoke [<api>|<file>]`: the overrides stop taking effect.
+/// `definitions revoke [<api>|<file>]`: the overrides stop taking effect (every file of an
+/// API named, several or not).
 pub fn revoke(places: &Places, target: Option<&str>) -> Result<String> {
     let mut report = String::new();
     for (_, found) in overrides_named(target)? {
@@ -324,12 +351,12 @@ pub fn revoke(places: &Places, target: Option<&str>) -> Result<String> {
 }
 
 /// `definitions allow --list`: every allowed override file, wherever it is.
-pub fn allowed_list(places: &Places) -> String {
-    let records = overrides::list(places);
+pub fn allowed_list(places: &Places) -> Result<String> {
+    let records = overrides::list(places)?;
     if records.is_empty() {
-        return "no override is allowed\n".to_string();
+        return Ok("no override is allowed\n".to_string());
     }
-    records
+    Ok(records
         .iter()
         .map(|r| {
             format!(
@@ -338,5 +365,5 @@ pub fn allowed_list(places: &Places) -> String {
                 r.sha256.get(..16).unwrap_or(&r.sha256)
             )
         })
-        .collect()
+        .collect())
 }

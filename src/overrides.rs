@@ -3,8 +3,10 @@
 //! decides where requests (and the user's token) go, so, like direnv's `.envrc`, an override
 //! takes effect only once the user allows it: `epilot definitions allow` records the file's
 //! real location and the SHA-256 of its content in `allowed-overrides.json` in the config
-//! folder, and a changed file needs allowing again. The content is read once, hashed, and that
-//! same text is what gets used, so the file cannot change between the check and the use.
+//! folder, and a changed file needs allowing again. The content is read once, from the file's
+//! real location, hashed, and that same text is what gets used, so the file cannot change
+//! between the check and the use. Several files for one API (`user.json` and `user.yaml`) are
+//! refused rather than one silently winning.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +21,7 @@ pub fn folder() -> PathBuf {
     Path::new(".epilot").join("overrides")
 }
 
-/// The extensions an override may have, in the order they are tried.
+/// The extensions an override may have.
 pub const EXTENSIONS: &[&str] = &["json", "yaml", "yml"];
 
 /// One allowed file: where it really is and what it contained when it was allowed.
@@ -40,8 +42,8 @@ struct Allowed {
 pub struct Found {
     /// As found or given (`.epilot/overrides/user.yaml`): for messages and the document origin.
     pub path: PathBuf,
-    /// The real folder joined with the file name: what an allowance is bound to. A link at the
-    /// file itself is not resolved here (its target's content is in the hash).
+    /// The file's real location, every link (the file's own included) resolved: what an
+    /// allowance is bound to and where the bytes were read from.
     pub location: PathBuf,
     pub bytes: Vec<u8>,
 }
@@ -76,45 +78,53 @@ pub enum Standing {
     NotAllowed,
 }
 
-/// The override for `api` in the working directory, if one exists (the first of
-/// `<api>.json`, `.yaml`, `.yml` that is a file, through a link or not), read.
-pub fn find(api: &str) -> Result<Option<Found>> {
+/// The override files for `api` in the working directory: each of `<api>.json`, `.yaml`,
+/// `.yml` that is a file, through a link or not.
+pub fn candidates(api: &str) -> Result<Vec<PathBuf>> {
     check_name("API", api)?;
     let dir = folder();
-    match EXTENSIONS
+    Ok(EXTENSIONS
         .iter()
         .map(|ext| dir.join(format!("{api}.{ext}")))
-        .find(|path| path.is_file())
-    {
-        Some(path) => read(&path).map(Some),
-        None => Ok(None),
+        .filter(|path| path.is_file())
+        .collect())
+}
+
+/// The override for `api` in the working directory, if there is one, read. Several files for
+/// one API are an error naming them all: which one was meant is the user's to say.
+pub fn find(api: &str) -> Result<Option<Found>> {
+    let mut found = candidates(api)?;
+    match found.len() {
+        0 => Ok(None),
+        1 => read(&found.remove(0)).map(Some),
+        _ => Err(several(api, &found)),
     }
 }
 
-/// Reads the override file at `path`.
+fn several(api: &str, paths: &[PathBuf]) -> Error {
+    let names: Vec<String> = paths.iter().map(|p| shown(p)).collect();
+    Error::usage(format!(
+        "several override files for `{api}`: {}; epilot uses none of them",
+        names.join(", ")
+    ))
+    .with_help(format!(
+        "keep one and remove or rename the others (`{api}.json`, `.yaml` and `.yml` are the same override)"
+    ))
+}
+
+/// Reads the override file at `path`, from where it really is.
 pub fn read(path: &Path) -> Result<Found> {
     let cannot = |e: std::io::Error| {
         Error::spec(format!("cannot read the override {}: {e}", shown(path)))
             .with_help("remove it or fix its permissions")
     };
-    let location = location(path).map_err(cannot)?;
-    let bytes = std::fs::read(path).map_err(cannot)?;
+    let location = std::fs::canonicalize(path).map_err(cannot)?;
+    let bytes = std::fs::read(&location).map_err(cannot)?;
     Ok(Found {
         path: path.to_path_buf(),
         location,
         bytes,
     })
-}
-
-fn location(path: &Path) -> std::io::Result<PathBuf> {
-    let parent = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    Ok(std::fs::canonicalize(parent)?.join(name))
 }
 
 /// `./.epilot/overrides/user.yaml`, with control characters escaped so a file name cannot
@@ -133,55 +143,62 @@ fn allowed_file(places: &Places) -> PathBuf {
     places.config_dir.join("allowed-overrides.json")
 }
 
-/// A damaged or missing file allows nothing: the safe reading.
-fn load(places: &Places) -> Allowed {
-    std::fs::read(allowed_file(places))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
+/// The allowances; none when the file does not exist, an error naming it when it cannot be
+/// read or parsed (never "nothing allowed", which the next `allow` would write back).
+fn load(places: &Places) -> Result<Allowed> {
+    Ok(crate::lock::read_json(&allowed_file(places))?.unwrap_or_default())
 }
 
-fn save(places: &Places, allowed: &Allowed) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(allowed).expect("records serialise");
-    write_atomically(&allowed_file(places), &bytes, true)
+/// The only way to change the allowances: under an exclusive lock, reads them, applies
+/// `change` and saves the result if it differs, so parallel commands never lose each other's
+/// allowances and a damaged file is never written over.
+fn update<T>(places: &Places, change: impl FnOnce(&mut Allowed) -> T) -> Result<T> {
+    crate::paths::own_folder(&places.config_dir, true)?;
+    let file = allowed_file(places);
+    let _lock = crate::lock::exclusive(&file)?;
+    let before = load(places)?;
+    let mut allowed = before.clone();
+    let outcome = change(&mut allowed);
+    if allowed != before {
+        let bytes = serde_json::to_vec_pretty(&allowed).expect("records serialise");
+        write_atomically(&file, &bytes, true)?;
+    }
+    Ok(outcome)
 }
 
-pub fn standing(places: &Places, found: &Found) -> Standing {
+pub fn standing(places: &Places, found: &Found) -> Result<Standing> {
     let wanted = found.record();
-    let allowed = load(places);
-    if allowed.overrides.contains(&wanted) {
+    let allowed = load(places)?;
+    Ok(if allowed.overrides.contains(&wanted) {
         Standing::Allowed
     } else if allowed.overrides.iter().any(|r| r.path == wanted.path) {
         Standing::Changed
     } else {
         Standing::NotAllowed
-    }
+    })
 }
 
 /// Records `found` as allowed, replacing what was allowed at the same place before.
 pub fn allow(places: &Places, found: &Found) -> Result<()> {
     let record = found.record();
-    let mut allowed = load(places);
-    allowed.overrides.retain(|r| r.path != record.path);
-    allowed.overrides.push(record);
-    save(places, &allowed)
+    update(places, |allowed| {
+        allowed.overrides.retain(|r| r.path != record.path);
+        allowed.overrides.push(record);
+    })
 }
 
 /// Forgets the allowance for the file at `location`; whether there was one.
 pub fn revoke(places: &Places, found: &Found) -> Result<bool> {
     let path = found.location.display().to_string();
-    let mut allowed = load(places);
-    let before = allowed.overrides.len();
-    allowed.overrides.retain(|r| r.path != path);
-    if allowed.overrides.len() == before {
-        return Ok(false);
-    }
-    save(places, &allowed)?;
-    Ok(true)
+    update(places, |allowed| {
+        let before = allowed.overrides.len();
+        allowed.overrides.retain(|r| r.path != path);
+        allowed.overrides.len() != before
+    })
 }
 
-pub fn list(places: &Places) -> Vec<Record> {
-    load(places).overrides
+pub fn list(places: &Places) -> Result<Vec<Record>> {
+    Ok(load(places)?.overrides)
 }
 
 /// The line said on every call while an override is in force.
@@ -249,20 +266,21 @@ mod tests {
             config_dir: dir.path().join("config"),
             cache_dir: dir.path().join("cache"),
         };
+        let standing = |f: &Found| standing(&places, f).unwrap();
         let original = found("/p/.epilot/overrides/user.yaml", b"openapi: 3.0.0");
-        assert_eq!(standing(&places, &original), Standing::NotAllowed);
+        assert_eq!(standing(&original), Standing::NotAllowed);
         allow(&places, &original).unwrap();
-        assert_eq!(standing(&places, &original), Standing::Allowed);
+        assert_eq!(standing(&original), Standing::Allowed);
         let edited = found("/p/.epilot/overrides/user.yaml", b"openapi: 3.0.1");
-        assert_eq!(standing(&places, &edited), Standing::Changed);
+        assert_eq!(standing(&edited), Standing::Changed);
         let elsewhere = found("/q/.epilot/overrides/user.yaml", b"openapi: 3.0.0");
-        assert_eq!(standing(&places, &elsewhere), Standing::NotAllowed);
+        assert_eq!(standing(&elsewhere), Standing::NotAllowed);
         allow(&places, &edited).unwrap();
-        assert_eq!(standing(&places, &original), Standing::Changed);
-        assert_eq!(list(&places).len(), 1, "re-allowing replaces");
+        assert_eq!(standing(&original), Standing::Changed);
+        assert_eq!(list(&places).unwrap().len(), 1, "re-allowing replaces");
         assert!(revoke(&places, &edited).unwrap());
         assert!(!revoke(&places, &edited).unwrap());
-        assert_eq!(standing(&places, &edited), Standing::NotAllowed);
+        assert_eq!(standing(&edited), Standing::NotAllowed);
     }
 
     #[test]

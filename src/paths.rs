@@ -160,6 +160,68 @@ fn account_home() -> Option<PathBuf> {
     None
 }
 
+/// Makes sure `dir`, a folder epilot keeps for itself, is a real folder: created (0700) when
+/// missing, its parents as needed, and refused when a link or a file stands in its place, so
+/// that no write or chmod meant for it lands in a folder the link leads to. `private` also
+/// makes an existing folder 0700. The folder is opened without following a link and the chmod
+/// is made on that handle, so a link swapped in after the check is not followed either.
+pub fn own_folder(dir: &Path, private: bool) -> Result<()> {
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::usage(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    match builder.create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(Error::usage(format!(
+                "cannot create {}: {e}",
+                dir.display()
+            )))
+        }
+    }
+    let not_a_folder = |what: &str| {
+        Error::usage(format!(
+            "{} is {what}, not a folder: epilot keeps its own files there and will not write through it",
+            dir.display()
+        ))
+        .with_help(format!(
+            "move it away (`mv {0} {0}.bak`), or point epilot at a real folder \
+             (EPILOT_CONFIG_DIR, EPILOT_CACHE_DIR)",
+            dir.display()
+        ))
+    };
+    let meta = std::fs::symlink_metadata(dir)
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", dir.display())))?;
+    if meta.file_type().is_symlink() {
+        return Err(not_a_folder("a link"));
+    }
+    if !meta.is_dir() {
+        return Err(not_a_folder("a file"));
+    }
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let handle = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY)
+            .open(dir)
+            .map_err(|e| Error::usage(format!("cannot open {}: {e}", dir.display())))?;
+        handle
+            .set_permissions(std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::usage(format!("cannot protect {}: {e}", dir.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    Ok(())
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
 /// crash never leaves a half-written file; `private` makes the file readable by its owner only.
 pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
@@ -455,6 +517,35 @@ mod tests {
         assert_eq!(std::fs::read(&outside).unwrap(), b"precious");
         assert!(!std::fs::symlink_metadata(&target).unwrap().is_symlink());
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn own_folders_are_real_folders_never_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let fresh = dir.path().join("a/b");
+        own_folder(&fresh, false).unwrap();
+        assert_eq!(mode(&fresh), 0o700, "created private");
+        std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o755)).unwrap();
+        own_folder(&fresh, false).unwrap();
+        assert_eq!(mode(&fresh), 0o755, "left as it is");
+        own_folder(&fresh, true).unwrap();
+        assert_eq!(mode(&fresh), 0o700);
+
+        let victim = dir.path().join("victim");
+        std::fs::create_dir(&victim).unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let error = own_folder(&link, true).unwrap_err();
+        assert!(error.message.contains("is a link, not a folder"), "{error}");
+        assert_eq!(mode(&victim), 0o755, "the link's target is untouched");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let error = own_folder(&file, false).unwrap_err();
+        assert!(error.message.contains("is a file, not a folder"), "{error}");
     }
 
     #[cfg(unix)]

@@ -97,20 +97,51 @@ pub fn detect(named: Option<&str>, shell_var: Option<&str>) -> Result<String> {
     })
 }
 
-/// Where each shell looks for the script, and the start-up file line, if one is needed.
+/// `text` as one PowerShell single-quoted string: inside one, only a quote is special, and it
+/// is written twice. PowerShell takes the typographic single quotes (U+2018 to U+201B) for
+/// quotes too, so they are doubled as well.
+fn powershell_quoted(text: &str) -> String {
+    let mut quoted = String::from("'");
+    for c in text.chars() {
+        if matches!(c, '\'' | '\u{2018}'..='\u{201b}') {
+            quoted.push(c);
+        }
+        quoted.push(c);
+    }
+    quoted.push('\'');
+    quoted
+}
+
+/// A path as it may go into a start-up line: UTF-8 (the line is text) and on one line (the
+/// line is recognised by comparing lines).
+fn line_path(path: &Path) -> Result<&str> {
+    path.to_str()
+        .filter(|text| !text.chars().any(char::is_control))
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "cannot name {} in a start-up file: it is not UTF-8 or has control characters",
+                crate::paths::escape_controls(&path.to_string_lossy())
+            ))
+            .with_help("print the script with `epilot completion <shell>` and load it from a path of your choice")
+        })
+}
+
+/// Where each shell looks for the script, and the start-up file line, if one is needed. Every
+/// path in a start-up line is quoted for its shell; zsh's names the folder as `~/.zfunc`,
+/// which zsh expands without splitting or re-reading it, whatever the home folder's name.
 fn target(
     shell: &str,
     home: &Path,
     xdg_data: Option<&Path>,
     xdg_config: Option<&Path>,
-) -> (PathBuf, Option<(PathBuf, String)>) {
+) -> Result<(PathBuf, Option<(PathBuf, String)>)> {
     let data = xdg_data
         .map(Path::to_path_buf)
         .unwrap_or_else(|| home.join(".local/share"));
     let config = xdg_config
         .map(Path::to_path_buf)
         .unwrap_or_else(|| home.join(".config"));
-    match shell {
+    Ok(match shell {
         "bash" => (data.join("bash-completion/completions/epilot"), None),
         "zsh" => (
             home.join(".zfunc/_epilot"),
@@ -122,7 +153,7 @@ fn target(
         "fish" => (config.join("fish/completions/epilot.fish"), None),
         _ => {
             let script = config.join("powershell/epilot-completion.ps1");
-            let line = format!(". '{}'", script.display());
+            let line = format!(". {}", powershell_quoted(line_path(&script)?));
             (
                 script,
                 Some((
@@ -131,7 +162,7 @@ fn target(
                 )),
             )
         }
-    }
+    })
 }
 
 /// Writes the script where `shell` finds it (adding one line to the start-up file where the
@@ -144,9 +175,9 @@ pub fn install(
 ) -> Result<String> {
     let text = script(shell)?;
     let shell = if shell == "pwsh" { "powershell" } else { shell };
-    let (path, startup) = target(shell, home, xdg_data, xdg_config);
-    let path = real_path(&path)?;
-    crate::paths::write_atomically_as(&path, text.as_bytes(), kept_mode(&path)?)?;
+    let (path, startup) = target(shell, home, xdg_data, xdg_config)?;
+    // The script is epilot's own file: a link in its place is replaced, never written through.
+    crate::paths::write_atomically_as(&path, text.as_bytes(), own_file_mode(&path)?)?;
     let mut report = format!(
         "wrote the {shell} completion script to {}\n",
         path.display()
@@ -177,13 +208,22 @@ fn add_line(rc: &Path, line: &str) -> Result<String> {
     {
         return Ok(format!("{} already loads it\n", rc.display()));
     }
+    let eol = line_ending(&existing);
     let mut updated = existing;
     if !updated.is_empty() && !updated.ends_with(b"\n") {
-        updated.push(b'\n');
+        updated.extend_from_slice(eol.as_bytes());
     }
-    updated.extend_from_slice(format!("# epilot completion\n{line}\n").as_bytes());
+    updated.extend_from_slice(format!("# epilot completion{eol}{line}{eol}").as_bytes());
     crate::paths::write_atomically_as(&real, &updated, kept_mode(&real)?)?;
     Ok(format!("added to {}: {line}\n", rc.display()))
+}
+
+/// The line ending a file already uses: CRLF when its first line ends so, else LF.
+fn line_ending(bytes: &[u8]) -> &'static str {
+    match bytes.iter().position(|&b| b == b'\n') {
+        Some(at) if at > 0 && bytes[at - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
 }
 
 /// The file a link at `path` leads to (so writing replaces the target, not the link); `path`
@@ -195,6 +235,15 @@ fn real_path(path: &Path) -> Result<PathBuf> {
                 .with_help("make sure the file it points to exists, then try again")
         }),
         _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// The permissions of the script about to be replaced when it is a file (a link is replaced
+/// by a new file with the default permissions).
+fn own_file_mode(path: &Path) -> Result<crate::paths::Mode> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Ok(crate::paths::Mode::Default),
+        _ => kept_mode(path),
     }
 }
 
@@ -239,6 +288,56 @@ mod tests {
         assert_eq!(detect(None, Some("/usr/bin/zsh")).unwrap(), "zsh");
         assert!(detect(None, Some("/bin/tcsh")).is_err());
         assert!(detect(None, None).is_err());
+    }
+
+    /// PowerShell's reading of a single-quoted string, to check the quoting against.
+    fn powershell_unquoted(quoted: &str) -> Option<String> {
+        let quote = |c: char| matches!(c, '\'' | '\u{2018}'..='\u{201b}');
+        let mut chars = quoted.chars().peekable();
+        if !chars.next().is_some_and(quote) {
+            return None;
+        }
+        let mut text = String::new();
+        while let Some(c) = chars.next() {
+            if quote(c) {
+                match chars.next() {
+                    Some(next) if quote(next) => text.push(next),
+                    None => return Some(text),
+                    Some(_) => return None,
+                }
+            } else {
+                text.push(c);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn powershell_quoting_survives_any_path() {
+        for path in [
+            "/home/ada/x.ps1",
+            "/tmp/a'b/x.ps1",
+            "/tmp/'; Remove-Item -Recurse ~; '/x.ps1",
+            "/tmp/\u{2019}; calc; \u{2018}/x.ps1",
+            "/tmp/$(calc) `n \"q\" /x.ps1",
+            "''",
+        ] {
+            let quoted = powershell_quoted(path);
+            assert_eq!(
+                powershell_unquoted(&quoted).as_deref(),
+                Some(path),
+                "{quoted}"
+            );
+        }
+        assert_eq!(powershell_quoted("/a'b"), "'/a''b'");
+    }
+
+    #[test]
+    fn a_startup_file_keeps_its_line_ending() {
+        assert_eq!(line_ending(b"a\r\nb\r\n"), "\r\n");
+        assert_eq!(line_ending(b"a\nb\r\n"), "\n");
+        assert_eq!(line_ending(b""), "\n");
+        assert_eq!(line_ending(b"\n"), "\n");
     }
 
     #[test]

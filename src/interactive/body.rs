@@ -105,12 +105,17 @@ pub fn ask_body(prompter: &mut dyn Prompter, context: &BodyContext<'_>) -> Resul
 }
 
 /// Saves the body so the next guided run can offer it; private, as bodies hold personal data.
-pub fn remember(places: &Places, api: &str, operation: &str, body: &str) {
-    let _ = write_atomically(
-        &last_body_file(places, api, operation),
-        body.as_bytes(),
-        true,
-    );
+/// Each folder on the way (the cache, `bodies`, the API's) must be a real folder: a link there
+/// would carry the body to wherever it leads.
+pub fn remember(places: &Places, api: &str, operation: &str, body: &str) -> Result<()> {
+    let file = last_body_file(places, api, operation);
+    let bodies = places.cache_dir.join("bodies");
+    crate::paths::own_folder(&places.cache_dir, false)?;
+    crate::paths::own_folder(&bodies, true)?;
+    if let Some(folder) = file.parent() {
+        crate::paths::own_folder(folder, true)?;
+    }
+    write_atomically(&file, body.as_bytes(), true)
 }
 
 fn pretty(value: &Value) -> String {
@@ -778,7 +783,7 @@ mod tests {
             config_dir: dir.path().join("config"),
             cache_dir: dir.path().join("cache"),
         };
-        remember(&places, "user", "createGroup", "{\"name\":\"x\"}");
+        remember(&places, "user", "createGroup", "{\"name\":\"x\"}").unwrap();
         let path = last_body_file(&places, "user", "createGroup");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"name\":\"x\"}");
         assert!(path.starts_with(dir.path().join("cache").join("bodies")));

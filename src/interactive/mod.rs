@@ -130,7 +130,12 @@ pub fn fill_in(
         last: std::fs::read_to_string(last_file).ok(),
     };
     if let Some(text) = body::ask_body(prompter, &context)? {
-        body::remember(fill.places, fill.api, &op.entry.name, &text);
+        if let Err(error) = body::remember(fill.places, fill.api, &op.entry.name, &text) {
+            prompter.say(&format!(
+                "note: the body was not kept for next time: {}",
+                error.message
+            ));
+        }
         *body = Some(BodyInput::Raw(text.into_bytes()));
     }
     Ok(())

@@ -175,19 +175,22 @@ fn a_changed_override_needs_allowing_again() {
 
 #[cfg(unix)]
 #[test]
-fn an_override_that_is_a_link_is_judged_by_the_content_it_leads_to() {
+fn an_override_that_is_a_link_is_bound_to_the_file_it_leads_to() {
     let sandbox = Sandbox::new();
-    let first = sandbox.write(
-        "elsewhere/a.yaml",
-        &override_spec("http://127.0.0.1:9", "viaLinkA"),
-    );
-    let second = sandbox.write(
+    let spec = override_spec("http://127.0.0.1:9", "viaLinkA");
+    let first = sandbox.write("elsewhere/a.yaml", &spec);
+    let same_content = sandbox.write("elsewhere/copy.yaml", &spec);
+    let other_content = sandbox.write(
         "elsewhere/b.yaml",
         &override_spec("http://127.0.0.1:9", "viaLinkB"),
     );
     std::fs::create_dir_all(sandbox.path().join(".epilot/overrides")).unwrap();
     let link = sandbox.path().join(".epilot/overrides/user.yaml");
-    std::os::unix::fs::symlink(&first, &link).unwrap();
+    let point_at = |target: &Path| {
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, &link).unwrap();
+    };
+    point_at(&first);
     assert_eq!(stderr_of(&run(&sandbox, &["user"])), NOT_ALLOWED);
     assert!(run(&sandbox, &["definitions", "allow", "user"])
         .status
@@ -195,13 +198,24 @@ fn an_override_that_is_a_link_is_judged_by_the_content_it_leads_to() {
     let used = run(&sandbox, &["user"]);
     assert_eq!(stderr_of(&used), IN_FORCE);
     assert!(stdout_of(&used).contains("viaLinkA"));
+    let list = stdout_of(&run(&sandbox, &["definitions", "allow", "--list"]));
+    let real = std::fs::canonicalize(&first).unwrap();
+    assert!(
+        list.starts_with(&format!("{}  sha256 ", real.display())),
+        "the file's real location is recorded: {list}"
+    );
 
-    // Pointing the link at other content takes the allowance away.
-    std::fs::remove_file(&link).unwrap();
-    std::os::unix::fs::symlink(&second, &link).unwrap();
+    // The same content in another file is another file: it needs allowing again.
+    point_at(&same_content);
     let relinked = run(&sandbox, &["user"]);
-    assert!(stderr_of(&relinked).contains("changed since it was allowed"));
+    assert_eq!(stderr_of(&relinked), NOT_ALLOWED);
+    assert!(!stdout_of(&relinked).contains("viaLinkA"));
+    point_at(&other_content);
+    let relinked = run(&sandbox, &["user"]);
+    assert_eq!(stderr_of(&relinked), NOT_ALLOWED);
     assert!(!stdout_of(&relinked).contains("viaLinkB"));
+    point_at(&first);
+    assert_eq!(stderr_of(&run(&sandbox, &["user"])), IN_FORCE);
 }
 
 #[test]
@@ -303,6 +317,172 @@ fn allow_refuses_a_document_it_cannot_read() {
         .path()
         .join("config/epilot/allowed-overrides.json")
         .exists());
+}
+
+#[test]
+fn a_damaged_allowance_file_is_an_error_naming_it_and_never_written_over() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        ".epilot/overrides/user.yaml",
+        &override_spec("http://127.0.0.1:9", "onlyOne"),
+    );
+    let record = sandbox.write("config/epilot/allowed-overrides.json", "{garbage");
+    for args in [
+        &["definitions", "allow", "user"][..],
+        &["definitions", "allow"],
+        &["definitions", "revoke", "user"],
+        &["definitions", "allow", "--list"],
+        &["user"],
+    ] {
+        let output = run(&sandbox, args);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("allowed-overrides.json is damaged") && stderr.contains(".bak"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&record).unwrap(), "{garbage");
+    }
+    let listing = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    assert!(
+        listing.contains("note: ") && listing.contains("allowed-overrides.json is damaged"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn a_damaged_registry_is_refused_by_add_and_named_by_list() {
+    let sandbox = Sandbox::new();
+    let registry = sandbox.write("config/epilot/definitions.json", "{garbage");
+    let added = run(
+        &sandbox,
+        &["definitions", "add", "pets", &fixture("petstore-3.0.json")],
+    );
+    assert_eq!(added.status.code(), Some(2));
+    assert!(stderr_of(&added).contains("definitions.json is damaged"));
+    assert_eq!(std::fs::read_to_string(&registry).unwrap(), "{garbage");
+    let listing = run(&sandbox, &["definitions", "list"]);
+    assert!(
+        stdout_of(&listing).contains("note: ")
+            && stdout_of(&listing).contains("definitions.json is damaged"),
+        "{}",
+        stdout_of(&listing)
+    );
+}
+
+#[test]
+fn several_override_files_for_one_api_are_refused_not_ranked() {
+    let server = Server::start(|_| Reply::json(200, r#"{"ok":true}"#));
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        ".epilot/overrides/user.json",
+        &override_spec(&server.url, "fromJson"),
+    );
+    assert!(run(&sandbox, &["definitions", "allow", "user"])
+        .status
+        .success());
+    // Another file for the same API arrives (a `git pull`): neither is used any more.
+    sandbox.write(
+        ".epilot/overrides/user.yaml",
+        &override_spec(&server.url, "fromYaml"),
+    );
+    let both = "./.epilot/overrides/user.json, ./.epilot/overrides/user.yaml";
+    let several = format!("several override files for `user`: {both}; epilot uses none of them");
+    for args in [
+        &["user", "fromJson"][..],
+        &["user", "fromYaml"],
+        &["definitions", "allow", "./.epilot/overrides/user.yaml"],
+        &["definitions", "allow", "user"],
+        &["definitions", "allow"],
+    ] {
+        let output = run(&sandbox, args);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(&several), "{args:?}: {stderr}");
+        assert!(stdout_of(&output).is_empty(), "{args:?}");
+    }
+    assert!(server.requests().is_empty());
+    let list = stdout_of(&run(&sandbox, &["definitions", "allow", "--list"]));
+    assert_eq!(
+        list.lines().count(),
+        1,
+        "the yaml was never allowed: {list}"
+    );
+    let listing = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    assert!(listing.contains(&several), "{listing}");
+
+    let revoked = run(&sandbox, &["definitions", "revoke", "user"]);
+    assert_eq!(
+        stdout_of(&revoked),
+        "revoked ./.epilot/overrides/user.json\nwas not allowed: ./.epilot/overrides/user.yaml\n"
+    );
+    std::fs::remove_file(sandbox.path().join(".epilot/overrides/user.json")).unwrap();
+    let allowed = run(&sandbox, &["definitions", "allow", "user"]);
+    assert!(allowed.status.success(), "{}", stderr_of(&allowed));
+    let used = run(&sandbox, &["user", "fromYaml"]);
+    assert!(used.status.success(), "{}", stderr_of(&used));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_config_folder_is_refused_and_its_target_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        ".epilot/overrides/user.yaml",
+        &override_spec("http://127.0.0.1:9", "onlyOne"),
+    );
+    let victim = sandbox.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(sandbox.path().join("config")).unwrap();
+    let link = sandbox.path().join("config/epilot");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let spec = fixture("petstore-3.0.json");
+    for args in [
+        &["definitions", "allow", "user"][..],
+        &["definitions", "add", "pets", &spec],
+        &["profile", "create", "work"],
+    ] {
+        let output = run(&sandbox, args);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{} is a link, not a folder", link.display())),
+            "{args:?}: {stderr}"
+        );
+    }
+    let mode = std::fs::metadata(&victim).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755, "no chmod through the link");
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pulled_definition_is_never_written_through_a_linked_cache_folder() {
+    let spec = override_spec("http://127.0.0.1:9", "pulledOp");
+    let server = Server::start(move |_| Reply::raw(200, "application/yaml", spec.as_bytes()));
+    let sandbox = Sandbox::new();
+    let victim = sandbox.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::create_dir_all(sandbox.path().join("cache/epilot")).unwrap();
+    let link = sandbox.path().join("cache/epilot/definitions");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let output = sandbox
+        .epilot()
+        .args(["definitions", "pull", "entity"])
+        .env("EPILOT_CATALOG_URL", &server.url)
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    assert_ne!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{} is a link, not a folder", link.display())),
+        "{stdout}{}",
+        stderr_of(&output)
+    );
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
 }
 
 #[test]
@@ -420,4 +600,119 @@ fn completion_offers_the_overrides_here_to_allow() {
     assert_eq!(stdout_of(&output), "entity\nuser\n");
     let output = run(&sandbox, &["__complete", "--line", "epilot definitions re"]);
     assert_eq!(stdout_of(&output), "remove\nrevoke\n");
+}
+
+/// A home folder whose name a shell would take apart if it were not quoted.
+const HOSTILE_HOME: &str = "home a'b\"c$HOME`id`;x";
+
+#[cfg(unix)]
+#[test]
+fn completion_install_quotes_the_paths_it_writes_into_startup_files() {
+    let sandbox = Sandbox::new();
+    let home = sandbox.path().join(HOSTILE_HOME);
+    std::fs::create_dir(&home).unwrap();
+    for shell in ["powershell", "zsh", "bash", "fish"] {
+        let output = sandbox
+            .epilot()
+            .args(["completion", shell, "--install"])
+            .env("HOME", &home)
+            .env_remove("XDG_CONFIG_HOME")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{shell}: {}", stderr_of(&output));
+    }
+    let script = home.join(".config/powershell/epilot-completion.ps1");
+    assert!(script.is_file());
+    let profile =
+        std::fs::read_to_string(home.join(".config/powershell/Microsoft.PowerShell_profile.ps1"))
+            .unwrap();
+    let quoted = script.display().to_string().replace('\'', "''");
+    assert_eq!(profile, format!("# epilot completion\n. '{quoted}'\n"));
+    assert!(profile.contains("a''b\"c$HOME`id`;x"), "{profile}");
+    // zsh's line names the folder through `~`, which zsh expands without re-reading it.
+    assert_eq!(
+        std::fs::read_to_string(home.join(".zshrc")).unwrap(),
+        format!("# epilot completion\n{ZSH_LINE}\n")
+    );
+    assert!(home.join(".zfunc/_epilot").is_file());
+    assert!(home
+        .join(".local/share/bash-completion/completions/epilot")
+        .is_file());
+    assert!(home.join(".config/fish/completions/epilot.fish").is_file());
+}
+
+#[test]
+fn completion_install_keeps_the_crlf_line_endings_of_a_startup_file() {
+    let sandbox = Sandbox::new();
+    let profile = sandbox.write(
+        "config/powershell/Microsoft.PowerShell_profile.ps1",
+        "Set-Alias g git\r\nSet-Alias k kubectl",
+    );
+    install(&sandbox, "powershell");
+    install(&sandbox, "powershell");
+    let text = std::fs::read_to_string(&profile).unwrap();
+    let script = sandbox
+        .path()
+        .join("config/powershell/epilot-completion.ps1");
+    assert_eq!(
+        text,
+        format!(
+            "Set-Alias g git\r\nSet-Alias k kubectl\r\n# epilot completion\r\n. '{}'\r\n",
+            script.display()
+        )
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn completion_install_replaces_a_linked_script_instead_of_writing_through_it() {
+    let sandbox = Sandbox::new();
+    let victim = sandbox.write("victim", "precious");
+    for (shell, script) in [
+        ("zsh", ".zfunc/_epilot"),
+        ("bash", ".local/share/bash-completion/completions/epilot"),
+    ] {
+        let path = sandbox.path().join(script);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        install(&sandbox, shell);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("epilot __complete"));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_saved_body_is_never_written_through_a_linked_folder() {
+    use crate::interactive::{Screen, DOWN, ENTER};
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let server = crate::server::Server::json(201, "{}");
+    let victim = sandbox.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let bodies = sandbox.path().join("cache/epilot/bodies");
+    std::fs::create_dir_all(&bodies).unwrap();
+    std::os::unix::fs::symlink(&victim, bodies.join("pets")).unwrap();
+    let editor = sandbox.write(
+        "editor.sh",
+        "#!/bin/sh\nprintf '%s' '{\"name\":\"Tom\",\"kind\":\"cat\",\"owner\":{\"name\":\"Bo\"}}' > \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let editor = editor.display().to_string();
+    let mut screen = Screen::start_with(&sandbox, &server, &["createPet"], &[("EDITOR", &editor)]);
+    screen.wait_for("Request body");
+    screen.keys(DOWN);
+    screen.keys(ENTER); // in the editor
+    let shown = screen.wait_for("not kept for next time");
+    assert!(shown.contains("is a link, not a folder"), "{shown}");
+    assert_eq!(screen.exit_code(), 0);
+    assert_eq!(server.requests().len(), 1, "the request is still sent");
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "nothing lands where the link leads"
+    );
 }

@@ -13,13 +13,13 @@ use expectrl::Expect;
 use crate::server::Server;
 use crate::util::{fixture, Sandbox};
 
-const ENTER: &str = "\r";
-const DOWN: &str = "\x1b[B";
+pub(crate) const ENTER: &str = "\r";
+pub(crate) const DOWN: &str = "\x1b[B";
 const BACKSPACE: &str = "\x7f";
 const CTRL_C: &str = "\x03";
 const ESC: &str = "\x1b";
 
-struct Screen {
+pub(crate) struct Screen {
     session: OsSession,
     terminal: vt100::Parser,
 }
@@ -30,7 +30,7 @@ impl Screen {
         Screen::start_with(sandbox, server, args, &[])
     }
 
-    fn start_with(
+    pub(crate) fn start_with(
         sandbox: &Sandbox,
         server: &Server,
         args: &[&str],
@@ -86,7 +86,7 @@ impl Screen {
     }
 
     /// Waits until the screen shows `wanted`; fails with the screen as it is.
-    fn wait_for(&mut self, wanted: &str) -> String {
+    pub(crate) fn wait_for(&mut self, wanted: &str) -> String {
         self.wait_until(&format!("showed {wanted:?}"), |screen| {
             screen.contains(wanted)
         })
@@ -105,7 +105,7 @@ impl Screen {
         panic!("the screen never {what}; it shows:\n{}", self.text());
     }
 
-    fn keys(&mut self, keys: &str) {
+    pub(crate) fn keys(&mut self, keys: &str) {
         self.session.send(keys).expect("keys sent");
         // Let the prompt take each key before the next arrives, as typing would.
         std::thread::sleep(Duration::from_millis(60));
@@ -117,7 +117,7 @@ impl Screen {
     }
 
     /// Reads to the end and returns the exit code.
-    fn exit_code(mut self) -> i32 {
+    pub(crate) fn exit_code(mut self) -> i32 {
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline && self.pump() {}
         let mut rest = Vec::new();
