@@ -160,11 +160,12 @@ fn account_home() -> Option<PathBuf> {
     None
 }
 
-/// Makes sure `dir`, a folder epilot keeps for itself, is a real folder: created (0700) when
-/// missing, its parents as needed, and refused when a link or a file stands in its place, so
-/// that no write or chmod meant for it lands in a folder the link leads to. `private` also
-/// makes an existing folder 0700. The folder is opened without following a link and the chmod
-/// is made on that handle, so a link swapped in after the check is not followed either.
+/// Makes sure `dir`, a folder epilot keeps for itself, is a folder of this user's: created
+/// (0700) when missing, its parents as needed. A link in its place is followed only to a folder
+/// this user owns that nobody else may write to (what a dotfile manager sets up); a link to
+/// anything else, or a file, is refused, so no write or chmod meant for it lands in someone
+/// else's folder. `private` also makes the folder 0700; the check and the chmod are made on one
+/// open handle, so a link swapped in between is not followed to another folder.
 pub fn own_folder(dir: &Path, private: bool) -> Result<()> {
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -199,23 +200,35 @@ pub fn own_folder(dir: &Path, private: bool) -> Result<()> {
     };
     let meta = std::fs::symlink_metadata(dir)
         .map_err(|e| Error::usage(format!("cannot read {}: {e}", dir.display())))?;
-    if meta.file_type().is_symlink() {
-        return Err(not_a_folder("a link"));
-    }
-    if !meta.is_dir() {
+    let is_link = meta.file_type().is_symlink();
+    if !is_link && !meta.is_dir() {
         return Err(not_a_folder("a file"));
     }
     #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
         let handle = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY)
+            .custom_flags(libc::O_DIRECTORY)
             .open(dir)
-            .map_err(|e| Error::usage(format!("cannot open {}: {e}", dir.display())))?;
-        handle
-            .set_permissions(std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::usage(format!("cannot protect {}: {e}", dir.display())))?;
+            .map_err(|_| not_a_folder(if is_link { "a link" } else { "a file" }))?;
+        let opened = handle
+            .metadata()
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", dir.display())))?;
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let me = unsafe { libc::getuid() };
+        if is_link && (opened.uid() != me || opened.mode() & 0o022 != 0) {
+            return Err(not_a_folder("a link to a folder that is not yours alone"));
+        }
+        if private {
+            handle
+                .set_permissions(std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::usage(format!("cannot protect {}: {e}", dir.display())))?;
+        }
+    }
+    #[cfg(not(unix))]
+    if is_link {
+        return Err(not_a_folder("a link"));
     }
     #[cfg(not(unix))]
     let _ = private;
@@ -534,14 +547,26 @@ mod tests {
         own_folder(&fresh, true).unwrap();
         assert_eq!(mode(&fresh), 0o700);
 
-        let victim = dir.path().join("victim");
-        std::fs::create_dir(&victim).unwrap();
-        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mine = dir.path().join("mine");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o755)).unwrap();
         let link = dir.path().join("link");
-        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        std::os::unix::fs::symlink(&mine, &link).unwrap();
+        own_folder(&link, true).unwrap();
+        assert_eq!(
+            mode(&mine),
+            0o700,
+            "a link to a folder of one's own is followed"
+        );
+
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let link = dir.path().join("link-to-shared");
+        std::os::unix::fs::symlink(&shared, &link).unwrap();
         let error = own_folder(&link, true).unwrap_err();
-        assert!(error.message.contains("is a link, not a folder"), "{error}");
-        assert_eq!(mode(&victim), 0o755, "the link's target is untouched");
+        assert!(error.message.contains("not yours alone"), "{error}");
+        assert_eq!(mode(&shared), 0o777, "the link's target is untouched");
         let file = dir.path().join("file");
         std::fs::write(&file, "x").unwrap();
         let error = own_folder(&file, false).unwrap_err();

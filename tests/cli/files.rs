@@ -433,9 +433,7 @@ fn a_linked_config_folder_is_refused_and_its_target_untouched() {
         ".epilot/overrides/user.yaml",
         &override_spec("http://127.0.0.1:9", "onlyOne"),
     );
-    let victim = sandbox.path().join("victim");
-    std::fs::create_dir(&victim).unwrap();
-    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let victim = foreign_folder(&sandbox.path().join("victim"));
     std::fs::create_dir(sandbox.path().join("config")).unwrap();
     let link = sandbox.path().join("config/epilot");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
@@ -449,7 +447,10 @@ fn a_linked_config_folder_is_refused_and_its_target_untouched() {
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
-            stderr.contains(&format!("{} is a link, not a folder", link.display())),
+            stderr.contains(&format!(
+                "{} is a link to a folder that is not yours alone, not a folder",
+                link.display()
+            )),
             "{args:?}: {stderr}"
         );
     }
@@ -464,8 +465,7 @@ fn a_pulled_definition_is_never_written_through_a_linked_cache_folder() {
     let spec = override_spec("http://127.0.0.1:9", "pulledOp");
     let server = Server::start(move |_| Reply::raw(200, "application/yaml", spec.as_bytes()));
     let sandbox = Sandbox::new();
-    let victim = sandbox.path().join("victim");
-    std::fs::create_dir(&victim).unwrap();
+    let victim = foreign_folder(&sandbox.path().join("victim"));
     std::fs::create_dir_all(sandbox.path().join("cache/epilot")).unwrap();
     let link = sandbox.path().join("cache/epilot/definitions");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
@@ -478,7 +478,10 @@ fn a_pulled_definition_is_never_written_through_a_linked_cache_folder() {
     let stdout = stdout_of(&output);
     assert_ne!(output.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains(&format!("{} is a link, not a folder", link.display())),
+        stdout.contains(&format!(
+            "{} is a link to a folder that is not yours alone, not a folder",
+            link.display()
+        )),
         "{stdout}{}",
         stderr_of(&output)
     );
@@ -691,8 +694,7 @@ fn a_saved_body_is_never_written_through_a_linked_folder() {
     use std::os::unix::fs::PermissionsExt;
     let sandbox = Sandbox::new();
     let server = crate::server::Server::json(201, "{}");
-    let victim = sandbox.path().join("victim");
-    std::fs::create_dir(&victim).unwrap();
+    let victim = foreign_folder(&sandbox.path().join("victim"));
     let bodies = sandbox.path().join("cache/epilot/bodies");
     std::fs::create_dir_all(&bodies).unwrap();
     std::os::unix::fs::symlink(&victim, bodies.join("pets")).unwrap();
@@ -707,7 +709,10 @@ fn a_saved_body_is_never_written_through_a_linked_folder() {
     screen.keys(DOWN);
     screen.keys(ENTER); // in the editor
     let shown = screen.wait_for("not kept for next time");
-    assert!(shown.contains("is a link, not a folder"), "{shown}");
+    assert!(
+        shown.contains("is a link to a folder that is not yours alone, not a folder"),
+        "{shown}"
+    );
     assert_eq!(screen.exit_code(), 0);
     assert_eq!(server.requests().len(), 1, "the request is still sent");
     assert_eq!(
@@ -715,4 +720,39 @@ fn a_saved_body_is_never_written_through_a_linked_folder() {
         0,
         "nothing lands where the link leads"
     );
+}
+
+/// A folder that is not this user's alone: another user's where the tests may give it away
+/// (as root, in CI), else one anybody may write to. A link to it must never be followed.
+fn foreign_folder(path: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir(path).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if std::os::unix::fs::chown(path, Some(65534), Some(65534)).is_err() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    path.to_path_buf()
+}
+
+#[test]
+fn a_linked_config_folder_of_ones_own_is_followed_as_dotfile_managers_set_it_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let real = sandbox.path().join("dotfiles/epilot");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(sandbox.path().join("config")).unwrap();
+    std::os::unix::fs::symlink(&real, sandbox.path().join("config/epilot")).unwrap();
+    let output = sandbox
+        .epilot()
+        .args(["profile", "create", "dev", "--server", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        real.join("profiles.json").is_file(),
+        "written where the link leads"
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the user's own folder is made private");
 }
