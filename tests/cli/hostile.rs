@@ -285,8 +285,8 @@ fn absurd_numbers_are_usage_errors_and_nothing_is_sent() {
     assert_eq!(server.single().url, "/v2/users/me");
 }
 
-/// Hostile YAML through the binary: each is refused (exit 4, with its position) or loaded,
-/// well within the deadline.
+/// Hostile YAML through the binary: each is refused (exit 4, with its position where the
+/// parser knows one) or loaded, well within the deadline.
 #[test]
 fn hostile_yaml_ends_fast() {
     let sandbox = Sandbox::new();
@@ -302,6 +302,11 @@ fn hostile_yaml_ends_fast() {
     );
     let block: String = (0..600).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
     let dashes = format!("openapi: 3.0.0\nx:\n{}1\n", "- ".repeat(100_000));
+    // Ten levels of ten aliases each: 10^10 values if expanded.
+    let laughs: String = (1..10).fold("openapi: 3.0.0\na0: &a0 [lol]\n".to_string(), |text, i| {
+        let aliases = vec![format!("*a{}", i - 1); 10].join(", ");
+        format!("{text}a{i}: &a{i} [{aliases}]\n")
+    });
     for (name, text, expected) in [
         (
             "flow.yaml",
@@ -319,6 +324,11 @@ fn hostile_yaml_ends_fast() {
             "recursion limit exceeded at line",
         ),
         ("dashes.yaml", dashes, "recursion limit exceeded at line 3"),
+        (
+            "laughs.yaml",
+            laughs,
+            "is not valid YAML or JSON: repetition limit exceeded",
+        ),
     ] {
         let path = sandbox.write(name, &text);
         let output = run(&sandbox, &path, &["x"]);
