@@ -7,24 +7,24 @@ use std::io::{self, Read, Write};
 use std::time::Duration;
 
 use crate::auth;
-use crate::builtin;
+use crate::auth::credentials;
+use crate::cli::operation;
 use crate::cli::{self, Options};
-use crate::command;
-use crate::credentials;
+use crate::commands;
+use crate::commands::list;
+use crate::env::term::{self, Terminal};
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
-use crate::help;
 use crate::input::{body, params};
 use crate::interactive;
-use crate::listing;
-use crate::mock;
+use crate::interactive::prompt;
+use crate::output::help;
 use crate::output::{self, json_fmt::Layout, pager, OutputFile, Settings};
-use crate::paths::Places;
-use crate::profiles::Profiles;
-use crate::prompt;
 use crate::request;
 use crate::spec::{self, index, LoadedApi};
-use crate::term::{self, Terminal};
+use crate::state::paths::Places;
+use crate::state::profiles::Profiles;
 use crate::transport;
+use crate::transport::mock;
 use crate::validate;
 
 /// The process's surroundings, so the pipeline can be driven without a real terminal.
@@ -55,12 +55,12 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     };
     match api_name.as_str() {
         "help" => return print_root_help(env),
-        "docs" => return builtin::docs(args, &invocation, env),
-        "definitions" => return builtin::definitions(args, env),
-        "completion" => return builtin::completion(args, env),
-        "auth" => return builtin::auth(args, env),
-        "profile" => return builtin::profile(args, env),
-        crate::completion::ENGINE_COMMAND => return builtin::complete(args, env),
+        "docs" => return commands::docs(args, &invocation, env),
+        "definitions" => return commands::definitions(args, env),
+        "completion" => return commands::completion(args, env),
+        "auth" => return commands::auth(args, env),
+        "profile" => return commands::profile(args, env),
+        crate::commands::completion::ENGINE_COMMAND => return commands::complete(args, env),
         _ => {}
     }
     let loaded = spec::load(
@@ -74,7 +74,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Some(name) => Some(find_operation(&loaded, name)?),
         None => None,
     };
-    let tree = command::tree(&loaded.api, operation.as_ref());
+    let tree = operation::tree(&loaded.api, operation.as_ref());
     let matches = match tree.try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
@@ -92,13 +92,13 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     };
     match operation {
         None if options.help && options.json => print_json(&help::api_json(&loaded.api), env),
-        None if options.help => show_long(&listing::operations(&loaded.api), env),
+        None if options.help => show_long(&list::operations(&loaded.api), env),
         None if interactive(&options, env) => {
             let name = interactive::pick_operation(&mut terminal_prompter(env), &loaded.api)?;
             let op = find_operation(&loaded, &name)?;
             call(&loaded, &op, &[], &options, env)
         }
-        None => write_out(listing::operations(&loaded.api).as_bytes(), env),
+        None => write_out(list::operations(&loaded.api).as_bytes(), env),
         Some(op) if options.help && options.json => print_json(
             &help::operation_json(&loaded.api.name, &loaded.document, &op),
             env,
@@ -108,7 +108,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             env,
         ),
         Some(op) => {
-            let positionals = command::positional_values(&op, innermost);
+            let positionals = operation::positional_values(&op, innermost);
             call(&loaded, &op, &positionals, &options, env)
         }
     }
@@ -159,7 +159,7 @@ fn root(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
     let help = cli::root_command()
         .override_usage("epilot <api> [<operation>] [path values...] [flags]")
-        .after_help(listing::apis(&places(env)?))
+        .after_help(list::apis(&places(env)?))
         .render_help();
     write!(env.stdout, "{help}").map_err(output::io_error)?;
     Ok(exit::OK)
@@ -514,7 +514,7 @@ fn chosen_origins(
 /// The selected profile's organisation and headers, for a destination that may receive them;
 /// otherwise named in `withheld`.
 fn profile_headers(
-    profile: Option<(&str, &crate::profiles::Profile)>,
+    profile: Option<(&str, &crate::state::profiles::Profile)>,
     origin: &request::url::Origin,
     chosen: &[request::url::Origin],
     withheld: &mut Vec<String>,
@@ -561,7 +561,7 @@ fn token_for(
                 .filter(|typed| !typed.is_empty())
                 .map(|typed| {
                     let token = request::Token {
-                        value: crate::secret::Secret::from(typed),
+                        value: crate::auth::secret::Secret::from(typed),
                         explicit: false,
                     };
                     (token, auth::Source::Prompt)

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::input::params::{label, read_value};
-use crate::prompt::{Ask, Check, Prompter};
+use crate::interactive::prompt::{Ask, Check, Prompter};
 use crate::spec::index::{deref, find_through};
 use crate::spec::{Param, Scalar, Shape};
 use crate::validate::{constrains_beyond_type, Direction, Schema};
@@ -288,7 +288,7 @@ fn messages(found: &[crate::validate::Violation]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::scripted::{Answer, Scripted};
+    use crate::interactive::prompt::scripted::{Answer, Scripted};
     use crate::spec::{Location, Style};
     use serde_json::json;
 

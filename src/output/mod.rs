@@ -6,6 +6,8 @@
 //! prefix for their summary line, and the steps that need a whole answer (`--jsonata`,
 //! `--validate-response`) read at most `--max-answer-size` bytes.
 
+pub mod docs;
+pub mod help;
 pub mod json_fmt;
 pub mod jsonata;
 pub mod pager;
@@ -17,9 +19,9 @@ use std::path::{Path, PathBuf};
 
 use json_fmt::Layout;
 
+use crate::auth::secret::mask;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::{is_sensitive, PreparedRequest};
-use crate::secret::mask;
 use crate::text::{escape_controls, escape_controls_keep_lines};
 use crate::transport::Response;
 
@@ -564,7 +566,7 @@ impl OutputFile {
             // The new FILE keeps the old one's permissions.
             let _ = file.set_permissions(meta.permissions());
         }
-        crate::term::remove_on_interrupt(Some(temp.clone()));
+        crate::env::term::remove_on_interrupt(Some(temp.clone()));
         Ok(OutputFile {
             target,
             temp: Some(temp),
@@ -582,7 +584,7 @@ impl OutputFile {
             .and_then(|()| std::fs::rename(temp, &self.target))
             .map_err(|e| file_error(&self.target, &e))?;
         self.temp = None;
-        crate::term::remove_on_interrupt(None);
+        crate::env::term::remove_on_interrupt(None);
         Ok(())
     }
 }
@@ -601,7 +603,7 @@ impl Drop for OutputFile {
     fn drop(&mut self) {
         if let Some(temp) = self.temp.take() {
             let _ = std::fs::remove_file(temp);
-            crate::term::remove_on_interrupt(None);
+            crate::env::term::remove_on_interrupt(None);
         }
     }
 }

@@ -1,9 +1,12 @@
 //! The OpenAPI side: where a document comes from, how it is normalised, and the model built
 //! from it.
 
+pub mod catalog;
 pub mod index;
 pub mod model;
 pub mod normalize;
+pub mod overrides;
+pub mod sample;
 pub mod source;
 
 use serde_json::Value;
@@ -25,7 +28,7 @@ pub struct LoadedApi {
 pub fn load(
     api: &str,
     definition: Option<&str>,
-    places: &crate::paths::Places,
+    places: &crate::state::paths::Places,
     fetch: &dyn Fn(&str) -> Result<String>,
 ) -> Result<LoadedApi> {
     let source::Loaded {

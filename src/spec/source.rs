@@ -1,15 +1,15 @@
 //! Where an API's OpenAPI document comes from, and turning its text into a JSON value.
 //!
 //! Precedence: `--definition <file|url>` > an allowed `./.epilot/overrides/<api>.json|yaml|yml`
-//! (see [`crate::overrides`]) > a registered or pulled definition > the definitions bundled
+//! (see [`crate::spec::overrides`]) > a registered or pulled definition > the definitions bundled
 //! into the binary. JSON or YAML is told from the content, not the name.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::catalog::Source;
 use crate::error::{Error, Result};
+use crate::spec::catalog::Source;
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -61,10 +61,10 @@ pub struct Loaded {
 pub fn load(
     api: &str,
     definition: Option<&str>,
-    places: &crate::paths::Places,
+    places: &crate::state::paths::Places,
     fetch: &dyn Fn(&str) -> Result<String>,
 ) -> Result<Loaded> {
-    crate::paths::check_name("API", api)?;
+    crate::state::paths::check_name("API", api)?;
     let mut notes = Vec::new();
     let (text, origin) = match definition {
         Some(location) if is_url(location) => (fetch(location)?, Origin::Url(location.to_string())),
@@ -73,7 +73,7 @@ pub fn load(
             (read_file(&path)?, Origin::File(path))
         }
         None => {
-            let located = crate::catalog::locate(places, api)?;
+            let located = crate::spec::catalog::locate(places, api)?;
             notes = located.notes;
             match located.source {
                 Source::Override(found) => {

@@ -1,6 +1,10 @@
 //! The built-in commands beside the API calls: `docs`, `definitions`, `completion` (and the
 //! completion engine the shell scripts call back), `auth` and `profile`.
 
+pub mod completion;
+pub mod definitions;
+pub mod list;
+
 use std::ffi::OsString;
 
 use crate::app::{clap_outcome, places, write_out, Env};
@@ -29,7 +33,7 @@ pub fn docs(args: &[OsString], invocation: &cli::Invocation, env: &mut Env<'_>) 
     )?;
     crate::app::print_notes(&loaded, env);
     write_out(
-        crate::docs::markdown(&loaded.api, &loaded.document).as_bytes(),
+        crate::output::docs::markdown(&loaded.api, &loaded.document).as_bytes(),
         env,
     )
 }
@@ -103,37 +107,49 @@ pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     let text =
         |m: &clap::ArgMatches, id: &str| m.get_one::<String>(id).cloned().unwrap_or_default();
     match definitions.subcommand() {
-        Some(("list", _)) => write_out(crate::definitions::list(&places).as_bytes(), env),
+        Some(("list", _)) => write_out(crate::commands::definitions::list(&places).as_bytes(), env),
         Some(("pull", m)) => {
             let names: Vec<String> = m
                 .get_many::<String>("apis")
                 .map(|v| v.cloned().collect())
                 .unwrap_or_default();
             let catalog_url = (env.var)("EPILOT_CATALOG_URL")
-                .unwrap_or_else(|| crate::catalog::DEFAULT_CATALOG_URL.into());
-            let (report, all_ok) =
-                crate::definitions::pull(&places, &names, m.get_flag("all"), &catalog_url)?;
+                .unwrap_or_else(|| crate::spec::catalog::DEFAULT_CATALOG_URL.into());
+            let (report, all_ok) = crate::commands::definitions::pull(
+                &places,
+                &names,
+                m.get_flag("all"),
+                &catalog_url,
+            )?;
             write_out(report.as_bytes(), env)?;
             Ok(if all_ok { exit::OK } else { exit::SPEC })
         }
         Some(("add", m)) => {
-            let message = crate::definitions::add(&places, &text(m, "name"), &text(m, "location"))?;
+            let message =
+                crate::commands::definitions::add(&places, &text(m, "name"), &text(m, "location"))?;
             write_out(format!("{message}\n").as_bytes(), env)
         }
         Some(("remove", m)) => {
-            let message = crate::definitions::remove(&places, &text(m, "name"))?;
+            let message = crate::commands::definitions::remove(&places, &text(m, "name"))?;
             write_out(format!("{message}\n").as_bytes(), env)
         }
-        Some(("allow", m)) if m.get_flag("list") => {
-            write_out(crate::definitions::allowed_list(&places)?.as_bytes(), env)
-        }
+        Some(("allow", m)) if m.get_flag("list") => write_out(
+            crate::commands::definitions::allowed_list(&places)?.as_bytes(),
+            env,
+        ),
         Some(("allow", m)) => {
             let target = m.get_one::<String>("target").map(String::as_str);
-            write_out(crate::definitions::allow(&places, target)?.as_bytes(), env)
+            write_out(
+                crate::commands::definitions::allow(&places, target)?.as_bytes(),
+                env,
+            )
         }
         Some(("revoke", m)) => {
             let target = m.get_one::<String>("target").map(String::as_str);
-            write_out(crate::definitions::revoke(&places, target)?.as_bytes(), env)
+            write_out(
+                crate::commands::definitions::revoke(&places, target)?.as_bytes(),
+                env,
+            )
         }
         _ => Ok(exit::USAGE),
     }
@@ -141,7 +157,7 @@ pub fn definitions(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 
 /// `epilot completion [<shell>] [--install]`.
 pub fn completion(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
-    use crate::completion::scripts;
+    use crate::commands::completion::scripts;
     use clap::{Arg, ArgAction, Command};
     let command = cli::root_command().subcommand(
         Command::new("completion")
@@ -197,8 +213,8 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         .nth(1)
         .map(|a| a.to_string_lossy().into_owned());
     let mut out = String::new();
-    for candidate in crate::completion::candidates(&line, &places(env)?) {
-        if let Some(quoted) = crate::completion::quote_for(shell.as_deref(), &candidate) {
+    for candidate in crate::commands::completion::candidates(&line, &places(env)?) {
+        if let Some(quoted) = crate::commands::completion::quote_for(shell.as_deref(), &candidate) {
             out.push_str(&quoted);
             out.push('\n');
         }
@@ -207,18 +223,18 @@ pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 }
 
 /// The credential store, saying where tokens go when it falls back to a file.
-fn store(env: &mut Env<'_>) -> Result<Box<dyn crate::credentials::Store>> {
-    let settings = crate::credentials::Settings::from_env(env.var)?;
+fn store(env: &mut Env<'_>) -> Result<Box<dyn crate::auth::credentials::Store>> {
+    let settings = crate::auth::credentials::Settings::from_env(env.var)?;
     let places = places(env)?;
     let stderr = &mut *env.stderr;
-    crate::credentials::open(&places, settings, &mut |notice| {
+    crate::auth::credentials::open(&places, settings, &mut |notice| {
         let _ = writeln!(stderr, "note: {notice}");
     })
 }
 
 /// The profile named by --profile / EPILOT_PROFILE / the active one, if any.
 fn selected_profile(profile_flag: Option<&str>, env: &Env<'_>) -> Result<Option<String>> {
-    let profiles = crate::profiles::Profiles::load(&places(env)?)?;
+    let profiles = crate::state::profiles::Profiles::load(&places(env)?)?;
     let from_env = (env.var)("EPILOT_PROFILE");
     Ok(profiles
         .select(profile_flag, from_env.as_deref())?
@@ -292,7 +308,7 @@ pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     };
     let options = cli::Options::from_matches(cli::innermost(&matches));
     let profile = selected_profile(options.profile.as_deref(), env)?;
-    let account = crate::credentials::account(profile.as_deref());
+    let account = crate::auth::credentials::account(profile.as_deref());
     let whose = profile
         .as_ref()
         .map_or("the default credentials".to_string(), |p| {
@@ -328,13 +344,13 @@ pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                 return Err(crate::error::Error::usage("`auth login` needs a terminal: it opens a browser and waits for you")
                     .with_help("store a token instead: `epilot auth token <token>`, or `printf %s \"$TOKEN\" | epilot auth token`"));
             }
-            let flow = crate::login::start(m.get_flag("readonly"), m.get_flag("anonymize"))?;
+            let flow = crate::auth::login::start(m.get_flag("readonly"), m.get_flag("anonymize"))?;
             let _ = writeln!(
                 env.stderr,
                 "Log in to epilot in your browser:\n  {}\nVerification code: {} (the portal shows the same)",
                 flow.url, flow.code
             );
-            if !crate::login::open_browser(&flow.url, (env.var)("BROWSER").as_deref()) {
+            if !crate::auth::login::open_browser(&flow.url, (env.var)("BROWSER").as_deref()) {
                 let _ = writeln!(
                     env.stderr,
                     "(no browser could be opened: open the address above yourself)"
@@ -344,7 +360,7 @@ pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                 .timeout
                 .map(std::time::Duration::from_secs_f64)
                 .unwrap_or(std::time::Duration::from_secs(300));
-            let login = crate::login::wait(flow, limit, true)?;
+            let login = crate::auth::login::wait(flow, limit, true)?;
             let mut message = store_token(env, &account, &whose, &login.token)?;
             if let Some(name) = &login.name {
                 let org = login
@@ -417,7 +433,7 @@ pub fn auth(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 /// `epilot profile create|update|use|list|show|delete`.
 pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     use crate::error::Error;
-    use crate::profiles::{Profile, Profiles};
+    use crate::state::profiles::{Profile, Profiles};
     use clap::{Arg, Command};
     let named = |name: &'static str, about: &'static str| {
         Command::new(name)
@@ -469,7 +485,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         .unwrap_or_default();
     let message = match action {
         "create" | "update" => {
-            crate::paths::check_name("profile", &name)?;
+            crate::state::paths::check_name("profile", &name)?;
             // Checked and changed under the lock, so parallel creates all land.
             Profiles::update(&places, |profiles| {
                 match (action, profiles.profiles.contains_key(&name)) {
@@ -508,7 +524,10 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                 Ok(())
             })?;
             if let Some(token) = &options.token {
-                store(env)?.set(&crate::credentials::account(Some(&name)), token.trim())?;
+                store(env)?.set(
+                    &crate::auth::credentials::account(Some(&name)),
+                    token.trim(),
+                )?;
             }
             format!(
                 "{} profile `{name}`",
@@ -554,8 +573,10 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             let profiles = Profiles::load(&places)?;
             let (_, p) = profiles.get(&name)?;
             let token = store(env)?
-                .get(&crate::credentials::account(Some(&name)))?
-                .map_or("(none stored)".to_string(), |t| crate::secret::mask(&t));
+                .get(&crate::auth::credentials::account(Some(&name)))?
+                .map_or("(none stored)".to_string(), |t| {
+                    crate::auth::secret::mask(&t)
+                });
             let mut lines = vec![
                 format!(
                     "profile: {name}{}",
@@ -578,7 +599,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                     Ok(h) if crate::request::is_sensitive(&h.name) => format!(
                         "header: {}: {}",
                         h.name,
-                        crate::secret::mask(h.value.expose())
+                        crate::auth::secret::mask(h.value.expose())
                     ),
                     _ => format!("header: {h}"),
                 }
@@ -594,7 +615,7 @@ pub fn profile(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                 }
                 Ok(())
             })?;
-            let _ = store(env)?.delete(&crate::credentials::account(Some(&name)));
+            let _ = store(env)?.delete(&crate::auth::credentials::account(Some(&name)));
             format!("deleted profile `{name}` and its stored token")
         }
         _ => return Ok(exit::USAGE),

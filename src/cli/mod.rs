@@ -2,6 +2,8 @@
 //! operation and `--definition` before any spec is loaded, and [`Options`], the parsed flags
 //! with no I/O done yet.
 
+pub mod operation;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 

@@ -6,11 +6,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::catalog::{self, Availability, CacheMeta, Registry};
 use crate::error::{Error, Result};
-use crate::overrides::{self, Found};
-use crate::paths::{check_name, write_atomically, Places};
+use crate::spec::catalog::{self, Availability, CacheMeta, Registry};
+use crate::spec::overrides::{self, Found};
 use crate::spec::{self, source, Origin};
+use crate::state::paths::{check_name, write_atomically, Places};
 use crate::transport::{self, Fetched};
 
 /// `definitions list`: every known API and where its document comes from.
@@ -98,8 +98,8 @@ fn download(places: &Places, name: &str, url: &str) -> Result<String> {
                     e.message
                 ))
             })?;
-            crate::paths::own_folder(&places.cache_dir, false)?;
-            crate::paths::own_folder(&places.definitions_cache(), false)?;
+            crate::state::paths::own_folder(&places.cache_dir, false)?;
+            crate::state::paths::own_folder(&places.definitions_cache(), false)?;
             write_atomically(&spec_path, text.as_bytes(), false)?;
             let meta = CacheMeta {
                 url: url.to_string(),
@@ -185,7 +185,7 @@ pub fn pull(
 /// `definitions add <name> <file|url>`.
 pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
     check_name("API", name)?;
-    if crate::completion::BUILT_INS.contains(&name) {
+    if crate::commands::completion::BUILT_INS.contains(&name) {
         return Err(
             Error::usage(format!("`{name}` is a built-in command, not an API name"))
                 .with_help("choose another name"),

@@ -10,7 +10,7 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::paths::Places;
+use crate::state::paths::Places;
 
 pub const SERVICE: &str = "epilot";
 
@@ -157,7 +157,7 @@ impl FileStore {
                 .with_help(format!("run `chmod 600 {}` and consider replacing the tokens", self.path.display())));
             }
         }
-        Ok(crate::lock::read_json(&self.path)?.unwrap_or_default())
+        Ok(crate::state::lock::read_json(&self.path)?.unwrap_or_default())
     }
 
     /// Changes the tokens under an exclusive lock (read, change, write), so parallel commands
@@ -166,22 +166,22 @@ impl FileStore {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
-        let _lock = crate::lock::exclusive(&self.path)?;
+        let _lock = crate::state::lock::exclusive(&self.path)?;
         let before = self.read()?;
         let mut tokens = before.clone();
         let outcome = change(&mut tokens);
         if tokens != before {
             let bytes = serde_json::to_vec_pretty(&tokens).expect("tokens serialise");
-            crate::paths::write_atomically(&self.path, &bytes, true)?;
+            crate::state::paths::write_atomically(&self.path, &bytes, true)?;
         }
         Ok(outcome)
     }
 }
 
 /// Creates `dir` (and its parents) and makes it private to its owner; a link in its place is
-/// refused rather than followed (see [`crate::paths::own_folder`]).
+/// refused rather than followed (see [`crate::state::paths::own_folder`]).
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    crate::paths::own_folder(dir, true)
+    crate::state::paths::own_folder(dir, true)
 }
 
 impl Store for FileStore {

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use crate::sample::{valid_sample_within_budget, MAX_SAMPLE_BYTES};
+use crate::spec::sample::{valid_sample_within_budget, MAX_SAMPLE_BYTES};
 use crate::spec::Operation;
 use crate::transport::Response;
 use crate::validate::Direction;

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::catalog::{self, Registry};
 use crate::cli;
-use crate::paths::Places;
+use crate::spec::catalog::{self, Registry};
 use crate::spec::{self, source};
+use crate::state::paths::Places;
 
 /// The hidden command the shell scripts call.
 pub const ENGINE_COMMAND: &str = "__complete";
@@ -174,7 +174,7 @@ fn positional_candidates(
             catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
         }
         (Some("definitions"), Some("remove")) => registry.definitions.keys().cloned().collect(),
-        (Some("definitions"), Some("allow" | "revoke")) => crate::overrides::names_here(),
+        (Some("definitions"), Some("allow" | "revoke")) => crate::spec::overrides::names_here(),
         (Some("auth"), None) => ["login", "logout", "status", "token"]
             .iter()
             .map(|s| s.to_string())

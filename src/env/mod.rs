@@ -1,0 +1,3 @@
+//! The process's surroundings: streams, terminal, environment variables.
+
+pub mod term;
