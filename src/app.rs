@@ -10,9 +10,10 @@ use crate::auth;
 use crate::auth::credentials;
 use crate::cli::operation;
 use crate::cli::{self, Options};
-use crate::commands;
 use crate::commands::list;
+use crate::commands::{self, clap_outcome, print_notes};
 use crate::env::term::{self, Terminal};
+use crate::env::{places, write_out, Env};
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
 use crate::input::{body, params};
 use crate::interactive;
@@ -21,20 +22,10 @@ use crate::output::help;
 use crate::output::{self, json_fmt::Layout, pager, OutputFile, Settings};
 use crate::request;
 use crate::spec::{self, index, LoadedApi};
-use crate::state::paths::Places;
 use crate::state::profiles::Profiles;
 use crate::transport;
 use crate::transport::mock;
 use crate::validate;
-
-/// The process's surroundings, so the pipeline can be driven without a real terminal.
-pub struct Env<'a> {
-    pub stdout: &'a mut dyn Write,
-    pub stderr: &'a mut dyn Write,
-    pub stdin: &'a mut dyn Read,
-    pub terminal: Terminal,
-    pub var: &'a dyn Fn(&str) -> Option<String>,
-}
 
 /// Runs the CLI with `args` (including the program name) and returns the exit code.
 pub fn run(args: Vec<OsString>, env: &mut Env<'_>) -> u8 {
@@ -55,12 +46,14 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     };
     match api_name.as_str() {
         "help" => return print_root_help(env),
-        "docs" => return commands::docs(args, &invocation, env),
-        "definitions" => return commands::definitions(args, env),
-        "completion" => return commands::completion(args, env),
-        "auth" => return commands::auth(args, env),
-        "profile" => return commands::profile(args, env),
-        crate::commands::completion::ENGINE_COMMAND => return commands::complete(args, env),
+        "docs" => return commands::docs::run(args, &invocation, env),
+        "definitions" => return commands::definitions::run(args, env),
+        "completion" => return commands::completion::run(args, env),
+        "auth" => return commands::auth::run(args, env),
+        "profile" => return commands::profile::run(args, env),
+        crate::commands::completion::ENGINE_COMMAND => {
+            return commands::completion::complete(args, env)
+        }
         _ => {}
     }
     let loaded = spec::load(
@@ -114,22 +107,6 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     }
 }
 
-/// How the document was chosen, when the user should know (an override in force or ignored).
-pub(crate) fn print_notes(loaded: &LoadedApi, env: &mut Env<'_>) {
-    for note in &loaded.notes {
-        let _ = writeln!(env.stderr, "{note}");
-    }
-}
-
-pub(crate) fn places(env: &Env<'_>) -> Result<Places> {
-    Places::from_env(env.var)
-}
-
-pub(crate) fn write_out(bytes: &[u8], env: &mut Env<'_>) -> Result<u8> {
-    env.stdout.write_all(bytes).map_err(output::io_error)?;
-    Ok(exit::OK)
-}
-
 fn print_json(value: &serde_json::Value, env: &mut Env<'_>) -> Result<u8> {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     write_out(format!("{text}\n").as_bytes(), env)
@@ -163,27 +140,6 @@ fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
         .render_help();
     write!(env.stdout, "{help}").map_err(output::io_error)?;
     Ok(exit::OK)
-}
-
-pub(crate) fn clap_outcome(error: clap::Error, env: &mut Env<'_>) -> Result<u8> {
-    use clap::error::ErrorKind as K;
-    // The usage line names operations from the definition: shown, never obeyed.
-    let rendered =
-        crate::text::escape_controls_keep_lines(&error.render().to_string()).into_owned();
-    match error.kind() {
-        K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => {
-            env.stdout
-                .write_all(rendered.as_bytes())
-                .map_err(output::io_error)?;
-            Ok(exit::OK)
-        }
-        _ => {
-            env.stderr
-                .write_all(rendered.as_bytes())
-                .map_err(output::io_error)?;
-            Ok(exit::USAGE)
-        }
-    }
 }
 
 fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
