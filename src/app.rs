@@ -15,7 +15,7 @@ use crate::commands::{self, clap_outcome, print_notes};
 use crate::env::term::{self, Terminal};
 use crate::env::{places, write_out, Env};
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
-use crate::input::{body, params};
+use crate::input::{body, params, violation};
 use crate::interactive;
 use crate::interactive::prompt;
 use crate::output::help;
@@ -184,7 +184,7 @@ fn check_input(
     let mut problems = collected.problems.clone();
     let missing = params::missing_required(op, &collected.values);
     if options.no_validate {
-        let path_missing: Vec<validate::Violation> = op
+        let path_missing: Vec<violation::Violation> = op
             .params
             .iter()
             .zip(&collected.values)
@@ -194,7 +194,7 @@ fn check_input(
             .collect();
         if !path_missing.is_empty() {
             problems.extend(path_missing);
-            return Err(validate::rejection(&op.entry.name, &problems));
+            return Err(violation::rejection(&op.entry.name, &problems));
         }
         if let Some(body::BodyInput::Raw(bytes)) = body.filter(|_| body::expects_json(op)) {
             body::check_json(bytes)?;
@@ -207,7 +207,7 @@ fn check_input(
     }
     problems.extend(missing);
     if body.is_none() && op.body.as_ref().is_some_and(|b| b.required) {
-        problems.push(validate::Violation::new(
+        problems.push(violation::Violation::new(
             "body",
             format!(
                 "is required: pass it with -d '<json>', -d @file, or on stdin (cat body.json | epilot {} {})",
@@ -224,7 +224,7 @@ fn check_input(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(validate::rejection(&op.entry.name, &problems))
+        Err(violation::rejection(&op.entry.name, &problems))
     }
 }
 

@@ -8,12 +8,13 @@ use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::input::params::read_scalar;
+use crate::input::violation::Violation;
 use crate::interactive::params::{first_sentence, scalar_hint, shown, SKIP};
 use crate::interactive::prompt::{Ask, Check, Prompter};
 use crate::spec::index::deref;
 use crate::spec::Scalar;
 use crate::state::paths::{write_atomically, Places};
-use crate::validate::{Direction, Instance, Schema, Violation};
+use crate::validate::{Direction, Instance, Schema};
 
 /// Past this nesting, optional parts are left out and required ones are typed as JSON.
 const MAX_DEPTH: usize = 8;

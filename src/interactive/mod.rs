@@ -267,7 +267,7 @@ mod tests {
         let op = operation(&document, &api, "getGroup");
         let (_dir, places) = places();
         let fill = fill_for(&document, &op, &places);
-        let problem = crate::validate::Violation::new(
+        let problem = crate::input::violation::Violation::new(
             label(&op.params[0]),
             "expects a boolean (true or false), got `maybe`",
         );

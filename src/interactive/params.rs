@@ -271,7 +271,7 @@ fn problems(document: &Value, param: &Param, value: &Value) -> Option<String> {
     (!found.is_empty()).then(|| messages(&found))
 }
 
-fn messages(found: &[crate::validate::Violation]) -> String {
+fn messages(found: &[crate::input::violation::Violation]) -> String {
     found
         .iter()
         .map(|v| {
