@@ -116,7 +116,7 @@ fn print_json(value: &serde_json::Value, env: &mut Env<'_>) -> Result<u8> {
 fn show_long(text: &str, env: &mut Env<'_>) -> Result<u8> {
     if env.terminal.stdout {
         if let Some(pager) = pager::command_line((env.var)("PAGER").as_deref()) {
-            env.stdout.flush().map_err(output::io_error)?;
+            env.stdout.flush().map_err(crate::error::io_error)?;
             if pager::page(text, &pager) {
                 return Ok(exit::OK);
             }
@@ -138,7 +138,7 @@ fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
         .override_usage("epilot <api> [<operation>] [path values...] [flags]")
         .after_help(list::apis(&places(env)?))
         .render_help();
-    write!(env.stdout, "{help}").map_err(output::io_error)?;
+    write!(env.stdout, "{help}").map_err(crate::error::io_error)?;
     Ok(exit::OK)
 }
 
@@ -403,12 +403,12 @@ fn call(
         );
     }
     if options.dry_run {
-        output::write_dry_run(env.stdout, &prepared).map_err(output::io_error)?;
+        output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
         return Ok(exit::OK);
     }
     if let (Some(prompter), true, false) = (&mut prompter, options.guided, options.mock) {
         let mut preview = Vec::new();
-        output::write_preview(&mut preview, &prepared).map_err(output::io_error)?;
+        output::write_preview(&mut preview, &prepared).map_err(crate::error::io_error)?;
         interactive::confirm_send(
             prompter,
             op.entry.method,
@@ -417,7 +417,7 @@ fn call(
     }
     let file = answer_file(options)?;
     if options.verbose {
-        output::write_request_trace(env.stderr, &prepared).map_err(output::io_error)?;
+        output::write_request_trace(env.stderr, &prepared).map_err(crate::error::io_error)?;
     }
     let mut response = if options.mock {
         mock::response(&loaded.document, op, &mut *env.stderr)
@@ -517,7 +517,7 @@ fn token_for(
                 .filter(|typed| !typed.is_empty())
                 .map(|typed| {
                     let token = request::Token {
-                        value: crate::auth::secret::Secret::from(typed),
+                        value: crate::request::secret::Secret::from(typed),
                         explicit: false,
                     };
                     (token, auth::Source::Prompt)
@@ -592,7 +592,7 @@ fn present(
     file: Option<OutputFile>,
 ) -> Result<u8> {
     if options.include || options.verbose {
-        output::write_response_head(env.stderr, response).map_err(output::io_error)?;
+        output::write_response_head(env.stderr, response).map_err(crate::error::io_error)?;
     }
     let cap = options
         .max_answer_size
@@ -624,7 +624,7 @@ fn present(
         Some(mut file) => output::write_body(&mut file, env.stderr, response, &mut body, &settings)
             .and_then(|()| file.commit()),
         None => output::write_body(env.stdout, env.stderr, response, &mut body, &settings)
-            .and_then(|()| env.stdout.flush().map_err(output::io_error)),
+            .and_then(|()| env.stdout.flush().map_err(crate::error::io_error)),
     };
     if !failed {
         written?;

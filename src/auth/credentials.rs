@@ -5,12 +5,12 @@
 //! process-wide, so tests cannot race.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::state::paths::Places;
+use crate::state::paths::{create_private_dir, Places};
 
 pub const SERVICE: &str = "epilot";
 
@@ -178,12 +178,6 @@ impl FileStore {
     }
 }
 
-/// Creates `dir` (and its parents) and makes it private to its owner; a link in its place is
-/// refused rather than followed (see [`crate::state::paths::own_folder`]).
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    crate::state::paths::own_folder(dir, true)
-}
-
 impl Store for FileStore {
     fn get(&self, account: &str) -> Result<Option<String>> {
         Ok(self.read()?.remove(account))
@@ -315,7 +309,8 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode(&store.path), 0o600);
             assert_eq!(mode(store.path.parent().unwrap()), 0o700);
             std::fs::set_permissions(&store.path, std::fs::Permissions::from_mode(0o644)).unwrap();

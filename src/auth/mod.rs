@@ -8,13 +8,12 @@
 
 pub mod credentials;
 pub mod login;
-pub mod secret;
 
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
+use crate::request::secret::Secret;
 use crate::request::url::{Origin, Scheme, Url};
 use crate::request::Token;
 use credentials::Store;

@@ -10,8 +10,7 @@ pub mod list;
 pub mod profile;
 
 use crate::env::Env;
-use crate::error::{exit, Result};
-use crate::output;
+use crate::error::{exit, io_error, Result};
 use crate::spec::LoadedApi;
 
 /// How the document was chosen, when the user should know (an override in force or ignored).
@@ -30,13 +29,13 @@ pub(crate) fn clap_outcome(error: clap::Error, env: &mut Env<'_>) -> Result<u8> 
         K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => {
             env.stdout
                 .write_all(rendered.as_bytes())
-                .map_err(output::io_error)?;
+                .map_err(io_error)?;
             Ok(exit::OK)
         }
         _ => {
             env.stderr
                 .write_all(rendered.as_bytes())
-                .map_err(output::io_error)?;
+                .map_err(io_error)?;
             Ok(exit::USAGE)
         }
     }

@@ -153,7 +153,7 @@ pub fn run(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             let token = store(env)?
                 .get(&crate::auth::credentials::account(Some(&name)))?
                 .map_or("(none stored)".to_string(), |t| {
-                    crate::auth::secret::mask(&t)
+                    crate::request::secret::mask(&t)
                 });
             let mut lines = vec![
                 format!(
@@ -177,7 +177,7 @@ pub fn run(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
                     Ok(h) if crate::request::is_sensitive(&h.name) => format!(
                         "header: {}: {}",
                         h.name,
-                        crate::auth::secret::mask(h.value.expose())
+                        crate::request::secret::mask(h.value.expose())
                     ),
                     _ => format!("header: {h}"),
                 }

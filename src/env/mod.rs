@@ -5,8 +5,7 @@ pub mod term;
 
 use std::io::{Read, Write};
 
-use crate::error::{exit, Result};
-use crate::output;
+use crate::error::{exit, io_error, Result};
 use crate::state::paths::Places;
 use term::Terminal;
 
@@ -24,6 +23,6 @@ pub(crate) fn places(env: &Env<'_>) -> Result<Places> {
 }
 
 pub(crate) fn write_out(bytes: &[u8], env: &mut Env<'_>) -> Result<u8> {
-    env.stdout.write_all(bytes).map_err(output::io_error)?;
+    env.stdout.write_all(bytes).map_err(io_error)?;
     Ok(exit::OK)
 }

@@ -87,7 +87,7 @@ pub fn ask_body(prompter: &mut dyn Prompter, context: &BodyContext<'_>) -> Resul
         }
         IN_EDITOR => {
             let template = match context.schema {
-                Some(schema) => pretty(&crate::spec::sample::valid_sample(
+                Some(schema) => pretty(&crate::validate::sample::valid_sample(
                     context.document,
                     schema,
                     Direction::Request,

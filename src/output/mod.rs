@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use json_fmt::Layout;
 
-use crate::auth::secret::mask;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{io_error, Error, Result};
+use crate::request::secret::mask;
 use crate::request::{is_sensitive, PreparedRequest};
 use crate::text::{escape_controls, escape_controls_keep_lines};
 use crate::transport::Response;
@@ -593,15 +593,6 @@ fn file_error(path: &Path, e: &io::Error) -> Error {
         "cannot write the response to {}: {e}",
         path.display()
     ))
-}
-
-/// Output errors: a closed pipe is an error kind of its own, which ends the run quietly.
-pub fn io_error(e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        Error::new(ErrorKind::BrokenPipe, "the reader of the output went away")
-    } else {
-        Error::usage(format!("cannot write output: {e}"))
-    }
 }
 
 /// Stands in for a stdout that was closed when the process started (`epilot ... >&-`):

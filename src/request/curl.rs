@@ -199,7 +199,7 @@ pub fn command(request: &PreparedRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::secret::Secret;
+    use crate::request::secret::Secret;
     use crate::request::Header;
 
     fn header(name: &str, value: &str) -> Header {

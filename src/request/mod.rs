@@ -3,6 +3,7 @@
 
 pub mod curl;
 pub mod multipart;
+pub mod secret;
 pub mod style;
 pub mod url;
 
@@ -10,10 +11,10 @@ pub use url::Url;
 
 use serde_json::Value;
 
-use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
 use crate::input::body::{BodyInput, FormValue};
 use crate::input::params::ParamValues;
+use crate::request::secret::Secret;
 use crate::spec::{Auth, Location, Method, Operation, Origin, Server};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

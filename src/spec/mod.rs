@@ -6,7 +6,6 @@ pub mod index;
 pub mod model;
 pub mod normalize;
 pub mod overrides;
-pub mod sample;
 pub mod source;
 
 use serde_json::Value;

@@ -70,7 +70,7 @@ impl Profiles {
         places: &Places,
         change: impl FnOnce(&mut Profiles) -> Result<T>,
     ) -> Result<T> {
-        crate::auth::credentials::create_private_dir(&places.config_dir)?;
+        crate::state::paths::create_private_dir(&places.config_dir)?;
         let _lock = crate::state::lock::exclusive(&Profiles::file(places))?;
         let before = Profiles::load(places)?;
         let mut profiles = before.clone();

@@ -424,7 +424,7 @@ pub fn fetch_revalidating(
 ) -> Result<Fetched> {
     let mut headers = vec![crate::request::Header {
         name: "Accept".into(),
-        value: crate::auth::secret::Secret::from(
+        value: crate::request::secret::Secret::from(
             "application/yaml, application/json, text/yaml, */*".to_string(),
         ),
     }];
@@ -435,7 +435,7 @@ pub fn fetch_revalidating(
         if let Some(value) = value {
             headers.push(crate::request::Header {
                 name: name.into(),
-                value: crate::auth::secret::Secret::from(value.to_string()),
+                value: crate::request::secret::Secret::from(value.to_string()),
             });
         }
     }

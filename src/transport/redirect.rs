@@ -184,7 +184,7 @@ fn normalize(path_and_query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::secret::Secret;
+    use crate::request::secret::Secret;
     use crate::request::Header;
 
     fn request(method: Method, url: &str, body: Option<&str>) -> PreparedRequest {

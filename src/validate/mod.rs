@@ -5,6 +5,7 @@
 pub mod dialect;
 mod email;
 pub mod instance;
+pub mod sample;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};

@@ -113,7 +113,7 @@ fn every_corpus_operation_resolves_or_fails_alone() {
 
 #[test]
 fn every_generated_request_sample_passes_validation() {
-    use epilot::spec::sample::valid_sample;
+    use epilot::validate::sample::valid_sample;
     use epilot::validate::{Direction, Schema};
     let Some(files) = corpus() else { return };
     let (mut checked, mut failures) = (0, Vec::new());

@@ -335,7 +335,8 @@ fn generated_samples_of_every_user_operation_pass_validation() {
                     .map(|s| (s, Direction::Response)),
             )
         {
-            let sample = epilot::spec::sample::valid_sample(&loaded.document, schema, direction);
+            let sample =
+                epilot::validate::sample::valid_sample(&loaded.document, schema, direction);
             let problems = Schema::compile(&loaded.document, schema, direction, "x")
                 .unwrap()
                 .check_value(&sample, "sample");
