@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod env;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod input;
 pub mod interactive;
