@@ -6,19 +6,19 @@
 //! [`interactive`] fills in what the command line left out through a [`prompt::Prompter`].
 
 pub mod app;
-pub mod auth;
-pub mod cli;
+pub(crate) mod auth;
+pub(crate) mod cli;
 pub mod commands;
 pub mod env;
 pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
-pub mod input;
-pub mod interactive;
+pub(crate) mod input;
+pub(crate) mod interactive;
 pub mod output;
-pub mod request;
+pub(crate) mod request;
 pub mod spec;
 pub mod state;
-pub mod text;
-pub mod transport;
+pub(crate) mod text;
+pub(crate) mod transport;
 pub mod validate;

@@ -2,12 +2,12 @@
 //! `completion` (and the completion engine the shell scripts call back), `auth`, `profile`,
 //! and the listings of APIs and operations.
 
-pub mod auth;
+pub(crate) mod auth;
 pub mod completion;
-pub mod definitions;
-pub mod docs;
-pub mod list;
-pub mod profile;
+pub(crate) mod definitions;
+pub(crate) mod docs;
+pub(crate) mod list;
+pub(crate) mod profile;
 
 use crate::env::Env;
 use crate::error::{exit, io_error, Result};

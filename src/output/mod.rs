@@ -6,11 +6,11 @@
 //! prefix for their summary line, and the steps that need a whole answer (`--jsonata`,
 //! `--validate-response`) read at most `--max-answer-size` bytes.
 
-pub mod docs;
+pub(crate) mod docs;
 pub mod help;
-pub mod json_fmt;
+pub(crate) mod json_fmt;
 pub mod jsonata;
-pub mod pager;
+pub(crate) mod pager;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};

@@ -1,11 +1,11 @@
 //! The OpenAPI side: where a document comes from, how it is normalised, and the model built
 //! from it.
 
-pub mod catalog;
+pub(crate) mod catalog;
 pub mod index;
-pub mod model;
-pub mod normalize;
-pub mod overrides;
+pub(crate) mod model;
+pub(crate) mod normalize;
+pub(crate) mod overrides;
 pub mod source;
 
 use serde_json::Value;

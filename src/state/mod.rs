@@ -1,5 +1,5 @@
 //! The files epilot keeps: where they live, how writers take turns, and the profiles.
 
-pub mod lock;
+pub(crate) mod lock;
 pub mod paths;
-pub mod profiles;
+pub(crate) mod profiles;

@@ -109,11 +109,6 @@ impl Profiles {
     }
 }
 
-/// Profile names follow the one rule for names ([`crate::state::paths::check_name`]).
-pub fn is_valid_name(name: &str) -> bool {
-    crate::state::paths::check_name("profile", name).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

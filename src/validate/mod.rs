@@ -2,9 +2,9 @@
 //! every problem at once, each with where it is (`body /user_detail/email`) and what was
 //! expected. Validators are built only for the operation in use.
 
-pub mod dialect;
+pub(crate) mod dialect;
 mod email;
-pub mod instance;
+pub(crate) mod instance;
 pub mod sample;
 
 use jsonschema::error::ValidationErrorKind;

@@ -3,7 +3,7 @@
 //! candidates for the word under the cursor, one per line, read from the spec in force
 //! (`--definition` and overrides on the same line included). It never touches the network.
 
-pub mod scripts;
+pub(crate) mod scripts;
 
 use std::ffi::OsString;
 use std::path::Path;
