@@ -25,7 +25,7 @@ pub struct LoadedApi {
     pub notes: Vec<String>,
 }
 
-/// Loads the document for `api` (see [`find_document`]), normalises and indexes it.
+/// Loads the document for `api` (see `find_document`), normalises and indexes it.
 pub fn load(
     api: &str,
     definition: Option<&str>,

@@ -1,7 +1,7 @@
 //! Where an API's OpenAPI document comes from, and turning its text into a JSON value.
 //!
 //! Precedence (applied by [`crate::spec::load`]): `--definition <file|url>` > an allowed `./.epilot/overrides/<api>.json|yaml|yml`
-//! (see [`crate::spec::overrides`]) > a registered or pulled definition > the definitions bundled
+//! (see `spec/overrides.rs`) > a registered or pulled definition > the definitions bundled
 //! into the binary. JSON or YAML is told from the content, not the name.
 
 use std::path::{Path, PathBuf};

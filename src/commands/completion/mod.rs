@@ -1,4 +1,4 @@
-//! Tab completion. The shell scripts ([`scripts`]) call the binary back as
+//! Tab completion. The shell scripts (`scripts.rs`) call the binary back as
 //! `epilot __complete --line '<the line up to the cursor>'`, and this engine answers with the
 //! candidates for the word under the cursor, one per line, read from the spec in force
 //! (`--definition` and overrides on the same line included). It never touches the network.
