@@ -7,34 +7,25 @@ use std::io::{self, Read, Write};
 use std::time::Duration;
 
 use crate::auth;
-use crate::builtin;
+use crate::auth::credentials;
+use crate::cli::operation;
 use crate::cli::{self, Options};
-use crate::command;
-use crate::credentials;
+use crate::commands::list;
+use crate::commands::{self, clap_outcome, print_notes};
+use crate::env::term::{self, Terminal};
+use crate::env::{places, write_out, Env};
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
-use crate::help;
-use crate::input::{body, params};
+use crate::input::{body, params, violation};
 use crate::interactive;
-use crate::listing;
-use crate::mock;
+use crate::interactive::prompt;
+use crate::output::help;
 use crate::output::{self, json_fmt::Layout, pager, OutputFile, Settings};
-use crate::paths::Places;
-use crate::profiles::Profiles;
-use crate::prompt;
 use crate::request;
 use crate::spec::{self, index, LoadedApi};
-use crate::term::{self, Terminal};
+use crate::state::profiles::Profiles;
 use crate::transport;
+use crate::transport::mock;
 use crate::validate;
-
-/// The process's surroundings, so the pipeline can be driven without a real terminal.
-pub struct Env<'a> {
-    pub stdout: &'a mut dyn Write,
-    pub stderr: &'a mut dyn Write,
-    pub stdin: &'a mut dyn Read,
-    pub terminal: Terminal,
-    pub var: &'a dyn Fn(&str) -> Option<String>,
-}
 
 /// Runs the CLI with `args` (including the program name) and returns the exit code.
 pub fn run(args: Vec<OsString>, env: &mut Env<'_>) -> u8 {
@@ -55,12 +46,14 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     };
     match api_name.as_str() {
         "help" => return print_root_help(env),
-        "docs" => return builtin::docs(args, &invocation, env),
-        "definitions" => return builtin::definitions(args, env),
-        "completion" => return builtin::completion(args, env),
-        "auth" => return builtin::auth(args, env),
-        "profile" => return builtin::profile(args, env),
-        crate::completion::ENGINE_COMMAND => return builtin::complete(args, env),
+        "docs" => return commands::docs::run(args, &invocation, env),
+        "definitions" => return commands::definitions::run(args, env),
+        "completion" => return commands::completion::run(args, env),
+        "auth" => return commands::auth::run(args, env),
+        "profile" => return commands::profile::run(args, env),
+        crate::commands::completion::ENGINE_COMMAND => {
+            return commands::completion::complete(args, env)
+        }
         _ => {}
     }
     let loaded = spec::load(
@@ -74,7 +67,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Some(name) => Some(find_operation(&loaded, name)?),
         None => None,
     };
-    let tree = command::tree(&loaded.api, operation.as_ref());
+    let tree = operation::tree(&loaded.api, operation.as_ref());
     let matches = match tree.try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
@@ -92,13 +85,13 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     };
     match operation {
         None if options.help && options.json => print_json(&help::api_json(&loaded.api), env),
-        None if options.help => show_long(&listing::operations(&loaded.api), env),
+        None if options.help => show_long(&list::operations(&loaded.api), env),
         None if interactive(&options, env) => {
             let name = interactive::pick_operation(&mut terminal_prompter(env), &loaded.api)?;
             let op = find_operation(&loaded, &name)?;
             call(&loaded, &op, &[], &options, env)
         }
-        None => write_out(listing::operations(&loaded.api).as_bytes(), env),
+        None => write_out(list::operations(&loaded.api).as_bytes(), env),
         Some(op) if options.help && options.json => print_json(
             &help::operation_json(&loaded.api.name, &loaded.document, &op),
             env,
@@ -108,26 +101,10 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             env,
         ),
         Some(op) => {
-            let positionals = command::positional_values(&op, innermost);
+            let positionals = operation::positional_values(&op, innermost);
             call(&loaded, &op, &positionals, &options, env)
         }
     }
-}
-
-/// How the document was chosen, when the user should know (an override in force or ignored).
-pub(crate) fn print_notes(loaded: &LoadedApi, env: &mut Env<'_>) {
-    for note in &loaded.notes {
-        let _ = writeln!(env.stderr, "{note}");
-    }
-}
-
-pub(crate) fn places(env: &Env<'_>) -> Result<Places> {
-    Places::from_env(env.var)
-}
-
-pub(crate) fn write_out(bytes: &[u8], env: &mut Env<'_>) -> Result<u8> {
-    env.stdout.write_all(bytes).map_err(output::io_error)?;
-    Ok(exit::OK)
 }
 
 fn print_json(value: &serde_json::Value, env: &mut Env<'_>) -> Result<u8> {
@@ -139,7 +116,7 @@ fn print_json(value: &serde_json::Value, env: &mut Env<'_>) -> Result<u8> {
 fn show_long(text: &str, env: &mut Env<'_>) -> Result<u8> {
     if env.terminal.stdout {
         if let Some(pager) = pager::command_line((env.var)("PAGER").as_deref()) {
-            env.stdout.flush().map_err(output::io_error)?;
+            env.stdout.flush().map_err(crate::error::io_error)?;
             if pager::page(text, &pager) {
                 return Ok(exit::OK);
             }
@@ -159,31 +136,10 @@ fn root(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
     let help = cli::root_command()
         .override_usage("epilot <api> [<operation>] [path values...] [flags]")
-        .after_help(listing::apis(&places(env)?))
+        .after_help(list::apis(&places(env)?))
         .render_help();
-    write!(env.stdout, "{help}").map_err(output::io_error)?;
+    write!(env.stdout, "{help}").map_err(crate::error::io_error)?;
     Ok(exit::OK)
-}
-
-pub(crate) fn clap_outcome(error: clap::Error, env: &mut Env<'_>) -> Result<u8> {
-    use clap::error::ErrorKind as K;
-    // The usage line names operations from the definition: shown, never obeyed.
-    let rendered =
-        crate::text::escape_controls_keep_lines(&error.render().to_string()).into_owned();
-    match error.kind() {
-        K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => {
-            env.stdout
-                .write_all(rendered.as_bytes())
-                .map_err(output::io_error)?;
-            Ok(exit::OK)
-        }
-        _ => {
-            env.stderr
-                .write_all(rendered.as_bytes())
-                .map_err(output::io_error)?;
-            Ok(exit::USAGE)
-        }
-    }
 }
 
 fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
@@ -228,7 +184,7 @@ fn check_input(
     let mut problems = collected.problems.clone();
     let missing = params::missing_required(op, &collected.values);
     if options.no_validate {
-        let path_missing: Vec<validate::Violation> = op
+        let path_missing: Vec<violation::Violation> = op
             .params
             .iter()
             .zip(&collected.values)
@@ -238,7 +194,7 @@ fn check_input(
             .collect();
         if !path_missing.is_empty() {
             problems.extend(path_missing);
-            return Err(validate::rejection(&op.entry.name, &problems));
+            return Err(violation::rejection(&op.entry.name, &problems));
         }
         if let Some(body::BodyInput::Raw(bytes)) = body.filter(|_| body::expects_json(op)) {
             body::check_json(bytes)?;
@@ -251,7 +207,7 @@ fn check_input(
     }
     problems.extend(missing);
     if body.is_none() && op.body.as_ref().is_some_and(|b| b.required) {
-        problems.push(validate::Violation::new(
+        problems.push(violation::Violation::new(
             "body",
             format!(
                 "is required: pass it with -d '<json>', -d @file, or on stdin (cat body.json | epilot {} {})",
@@ -268,7 +224,7 @@ fn check_input(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(validate::rejection(&op.entry.name, &problems))
+        Err(violation::rejection(&op.entry.name, &problems))
     }
 }
 
@@ -447,12 +403,12 @@ fn call(
         );
     }
     if options.dry_run {
-        output::write_dry_run(env.stdout, &prepared).map_err(output::io_error)?;
+        output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
         return Ok(exit::OK);
     }
     if let (Some(prompter), true, false) = (&mut prompter, options.guided, options.mock) {
         let mut preview = Vec::new();
-        output::write_preview(&mut preview, &prepared).map_err(output::io_error)?;
+        output::write_preview(&mut preview, &prepared).map_err(crate::error::io_error)?;
         interactive::confirm_send(
             prompter,
             op.entry.method,
@@ -461,7 +417,7 @@ fn call(
     }
     let file = answer_file(options)?;
     if options.verbose {
-        output::write_request_trace(env.stderr, &prepared).map_err(output::io_error)?;
+        output::write_request_trace(env.stderr, &prepared).map_err(crate::error::io_error)?;
     }
     let mut response = if options.mock {
         mock::response(&loaded.document, op, &mut *env.stderr)
@@ -514,7 +470,7 @@ fn chosen_origins(
 /// The selected profile's organisation and headers, for a destination that may receive them;
 /// otherwise named in `withheld`.
 fn profile_headers(
-    profile: Option<(&str, &crate::profiles::Profile)>,
+    profile: Option<(&str, &crate::state::profiles::Profile)>,
     origin: &request::url::Origin,
     chosen: &[request::url::Origin],
     withheld: &mut Vec<String>,
@@ -561,7 +517,7 @@ fn token_for(
                 .filter(|typed| !typed.is_empty())
                 .map(|typed| {
                     let token = request::Token {
-                        value: crate::secret::Secret::from(typed),
+                        value: crate::request::secret::Secret::from(typed),
                         explicit: false,
                     };
                     (token, auth::Source::Prompt)
@@ -636,7 +592,7 @@ fn present(
     file: Option<OutputFile>,
 ) -> Result<u8> {
     if options.include || options.verbose {
-        output::write_response_head(env.stderr, response).map_err(output::io_error)?;
+        output::write_response_head(env.stderr, response).map_err(crate::error::io_error)?;
     }
     let cap = options
         .max_answer_size
@@ -668,7 +624,7 @@ fn present(
         Some(mut file) => output::write_body(&mut file, env.stderr, response, &mut body, &settings)
             .and_then(|()| file.commit()),
         None => output::write_body(env.stdout, env.stderr, response, &mut body, &settings)
-            .and_then(|()| env.stdout.flush().map_err(output::io_error)),
+            .and_then(|()| env.stdout.flush().map_err(crate::error::io_error)),
     };
     if !failed {
         written?;

@@ -128,6 +128,15 @@ pub fn did_you_mean<'a>(
     Some(format!("did you mean {}?", quoted.join(", ")))
 }
 
+/// Output errors: a closed pipe is an error kind of its own, which ends the run quietly.
+pub fn io_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::new(ErrorKind::BrokenPipe, "the reader of the output went away")
+    } else {
+        Error::usage(format!("cannot write output: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,11 +21,16 @@ pub fn load_spec_and_render(data: &[u8]) {
     };
     normalize::normalize(&mut document);
     let api = index::index("fuzz", &document);
-    let _ = crate::listing::operations(&api);
+    let _ = crate::commands::list::operations(&api);
     for entry in api.operations.iter().take(20) {
         if let Ok(op) = index::resolve_operation(&document, entry) {
-            let _ = crate::help::operation_text("fuzz", &document, &op, &crate::help::PLAIN);
-            let _ = crate::mock::response(&document, &op, &mut std::io::sink());
+            let _ = crate::output::help::operation_text(
+                "fuzz",
+                &document,
+                &op,
+                &crate::output::help::PLAIN,
+            );
+            let _ = crate::transport::mock::response(&document, &op, &mut std::io::sink());
         }
     }
 }

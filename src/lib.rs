@@ -1,39 +1,28 @@
 //! epilot: a spec-driven command-line client for the epilot APIs.
 //!
-//! Data flows one way: [`spec`] (source → normalise → index → model) → [`command`] (clap tree)
-//! → [`input`] (parameters and body) → [`request`] (a plain request, no I/O) → [`transport`]
-//! (the only HTTP code) → [`output`]. [`app`] wires the steps together; on a terminal,
-//! [`interactive`] fills in what the command line left out through a [`prompt::Prompter`].
+//! Data flows one way: `app` takes the command line (`cli`: a first pass, then the clap
+//! tree of the operation) to a built-in command in `commands` or to an API call: `spec`
+//! (source → normalise → index → model) → `input` (parameters and body, checked by
+//! `validate`) → `request` (a plain request, no I/O) → `transport` (the only HTTP code)
+//! → `output`. On a terminal, `interactive` fills in what the command line left out.
+//! `auth` picks the token, `state` keeps the files, `env` carries the process's
+//! surroundings; `error` and `text` are leaves. Each module imports only from those after
+//! it in the README's "How it is built" table, which `tests/cli/layout.rs` checks.
 
 pub mod app;
-pub mod auth;
-pub mod builtin;
-pub mod catalog;
-pub mod cli;
-pub mod command;
-pub mod completion;
-pub mod credentials;
-pub mod definitions;
-pub mod docs;
+pub(crate) mod auth;
+pub(crate) mod cli;
+pub mod commands;
+pub mod env;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
-pub mod help;
-pub mod input;
-pub mod interactive;
-pub mod listing;
-pub mod lock;
-pub mod login;
-pub mod mock;
+pub(crate) mod input;
+pub(crate) mod interactive;
 pub mod output;
-pub mod overrides;
-pub mod paths;
-pub mod profiles;
-pub mod prompt;
-pub mod request;
-pub mod sample;
-pub mod secret;
+pub(crate) mod request;
 pub mod spec;
-pub mod term;
-pub mod text;
-pub mod transport;
+pub mod state;
+pub(crate) mod text;
+pub(crate) mod transport;
 pub mod validate;

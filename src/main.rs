@@ -5,7 +5,7 @@ use std::process::ExitCode;
 #[cfg(target_os = "linux")]
 #[used]
 #[link_section = ".init_array"]
-static NOTE_CLOSED_STDOUT: extern "C" fn() = epilot::term::note_closed_stdout;
+static NOTE_CLOSED_STDOUT: extern "C" fn() = epilot::env::term::note_closed_stdout;
 
 fn main() -> ExitCode {
     ExitCode::from(epilot::app::main())

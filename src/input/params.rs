@@ -7,8 +7,8 @@
 use serde_json::{Number, Value};
 
 use crate::error::{did_you_mean, Error, Result};
+use crate::input::violation::Violation;
 use crate::spec::{Location, Operation, Param, Scalar, Shape};
-use crate::validate::Violation;
 
 /// One value per parameter of the operation, in the operation's parameter order; `None` for
 /// parameters the user did not give (only what the user set is sent).

@@ -8,12 +8,13 @@ use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::input::params::read_scalar;
+use crate::input::violation::Violation;
 use crate::interactive::params::{first_sentence, scalar_hint, shown, SKIP};
-use crate::paths::{write_atomically, Places};
-use crate::prompt::{Ask, Check, Prompter};
+use crate::interactive::prompt::{Ask, Check, Prompter};
 use crate::spec::index::deref;
 use crate::spec::Scalar;
-use crate::validate::{Direction, Instance, Schema, Violation};
+use crate::state::paths::{write_atomically, Places};
+use crate::validate::{Direction, Instance, Schema};
 
 /// Past this nesting, optional parts are left out and required ones are typed as JSON.
 const MAX_DEPTH: usize = 8;
@@ -86,7 +87,7 @@ pub fn ask_body(prompter: &mut dyn Prompter, context: &BodyContext<'_>) -> Resul
         }
         IN_EDITOR => {
             let template = match context.schema {
-                Some(schema) => pretty(&crate::sample::valid_sample(
+                Some(schema) => pretty(&crate::validate::sample::valid_sample(
                     context.document,
                     schema,
                     Direction::Request,
@@ -110,10 +111,10 @@ pub fn ask_body(prompter: &mut dyn Prompter, context: &BodyContext<'_>) -> Resul
 pub fn remember(places: &Places, api: &str, operation: &str, body: &str) -> Result<()> {
     let file = last_body_file(places, api, operation);
     let bodies = places.cache_dir.join("bodies");
-    crate::paths::own_folder(&places.cache_dir, false)?;
-    crate::paths::own_folder(&bodies, true)?;
+    crate::state::paths::own_folder(&places.cache_dir, false)?;
+    crate::state::paths::own_folder(&bodies, true)?;
     if let Some(folder) = file.parent() {
-        crate::paths::own_folder(folder, true)?;
+        crate::state::paths::own_folder(folder, true)?;
     }
     write_atomically(&file, body.as_bytes(), true)
 }
@@ -600,7 +601,7 @@ impl Filler<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::scripted::{Answer, Scripted};
+    use crate::interactive::prompt::scripted::{Answer, Scripted};
     use serde_json::json;
 
     fn document() -> Value {

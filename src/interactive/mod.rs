@@ -5,15 +5,16 @@
 
 pub mod body;
 pub mod params;
+pub mod prompt;
 
 use serde_json::Value;
 
 use crate::error::Result;
 use crate::input::body::BodyInput;
 use crate::input::params::{label, Collected};
-use crate::paths::Places;
-use crate::prompt::{cancelled, Ask, Prompter};
+use crate::interactive::prompt::{cancelled, Ask, Prompter};
 use crate::spec::{Api, Method, Operation};
+use crate::state::paths::Places;
 
 /// Lets the person choose an operation of `api`: each row shows its name, method, path and
 /// summary, and typing filters on all of them. Returns the operation's name.
@@ -162,7 +163,7 @@ pub fn confirm_send(prompter: &mut dyn Prompter, method: Method, preview: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::scripted::{Answer, Scripted};
+    use crate::interactive::prompt::scripted::{Answer, Scripted};
     use crate::spec::{index, OperationEntry};
     use serde_json::json;
 
@@ -266,7 +267,7 @@ mod tests {
         let op = operation(&document, &api, "getGroup");
         let (_dir, places) = places();
         let fill = fill_for(&document, &op, &places);
-        let problem = crate::validate::Violation::new(
+        let problem = crate::input::violation::Violation::new(
             label(&op.params[0]),
             "expects a boolean (true or false), got `maybe`",
         );

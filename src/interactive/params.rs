@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::input::params::{label, read_value};
-use crate::prompt::{Ask, Check, Prompter};
+use crate::interactive::prompt::{Ask, Check, Prompter};
 use crate::spec::index::{deref, find_through};
 use crate::spec::{Param, Scalar, Shape};
 use crate::validate::{constrains_beyond_type, Direction, Schema};
@@ -271,7 +271,7 @@ fn problems(document: &Value, param: &Param, value: &Value) -> Option<String> {
     (!found.is_empty()).then(|| messages(&found))
 }
 
-fn messages(found: &[crate::validate::Violation]) -> String {
+fn messages(found: &[crate::input::violation::Violation]) -> String {
     found
         .iter()
         .map(|v| {
@@ -288,7 +288,7 @@ fn messages(found: &[crate::validate::Violation]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::scripted::{Answer, Scripted};
+    use crate::interactive::prompt::scripted::{Answer, Scripted};
     use crate::spec::{Location, Style};
     use serde_json::json;
 

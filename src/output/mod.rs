@@ -6,9 +6,11 @@
 //! prefix for their summary line, and the steps that need a whole answer (`--jsonata`,
 //! `--validate-response`) read at most `--max-answer-size` bytes.
 
-pub mod json_fmt;
+pub(crate) mod docs;
+pub mod help;
+pub(crate) mod json_fmt;
 pub mod jsonata;
-pub mod pager;
+pub(crate) mod pager;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -17,9 +19,9 @@ use std::path::{Path, PathBuf};
 
 use json_fmt::Layout;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{io_error, Error, Result};
+use crate::request::secret::mask;
 use crate::request::{is_sensitive, PreparedRequest};
-use crate::secret::mask;
 use crate::text::{escape_controls, escape_controls_keep_lines};
 use crate::transport::Response;
 
@@ -417,35 +419,6 @@ pub fn too_large(response: &Response, cap: u64, what: &str) -> Error {
     ))
 }
 
-/// A size as `--max-answer-size` takes it: `100MB`, `1.5GB`, `64KiB`, `1000` (bytes).
-/// K, M, G are powers of 1000; KiB, MiB, GiB powers of 1024.
-pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "m" | "mb" => 1_000_000,
-        "g" | "gb" => 1_000_000_000,
-        "kib" => 1 << 10,
-        "mib" => 1 << 20,
-        "gib" => 1 << 30,
-        _ => u64::MAX,
-    };
-    let value = number.parse::<f64>().ok().map(|n| n * factor as f64);
-    match value {
-        Some(bytes) if factor != u64::MAX && bytes >= 1.0 && bytes < u64::MAX as f64 => {
-            Ok(bytes as u64)
-        }
-        _ => Err(format!(
-            "`{text}` is not a size: write a number of bytes with an optional unit, e.g. 500MB, 2GB or 64KiB"
-        )),
-    }
-}
-
 /// `100 MB`, `1.5 GB`, or `123 bytes`.
 pub fn show_size(bytes: u64) -> String {
     match bytes {
@@ -564,7 +537,7 @@ impl OutputFile {
             // The new FILE keeps the old one's permissions.
             let _ = file.set_permissions(meta.permissions());
         }
-        crate::term::remove_on_interrupt(Some(temp.clone()));
+        crate::env::term::remove_on_interrupt(Some(temp.clone()));
         Ok(OutputFile {
             target,
             temp: Some(temp),
@@ -582,7 +555,7 @@ impl OutputFile {
             .and_then(|()| std::fs::rename(temp, &self.target))
             .map_err(|e| file_error(&self.target, &e))?;
         self.temp = None;
-        crate::term::remove_on_interrupt(None);
+        crate::env::term::remove_on_interrupt(None);
         Ok(())
     }
 }
@@ -601,7 +574,7 @@ impl Drop for OutputFile {
     fn drop(&mut self) {
         if let Some(temp) = self.temp.take() {
             let _ = std::fs::remove_file(temp);
-            crate::term::remove_on_interrupt(None);
+            crate::env::term::remove_on_interrupt(None);
         }
     }
 }
@@ -620,15 +593,6 @@ fn file_error(path: &Path, e: &io::Error) -> Error {
         "cannot write the response to {}: {e}",
         path.display()
     ))
-}
-
-/// Output errors: a closed pipe is an error kind of its own, which ends the run quietly.
-pub fn io_error(e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        Error::new(ErrorKind::BrokenPipe, "the reader of the output went away")
-    } else {
-        Error::usage(format!("cannot write output: {e}"))
-    }
 }
 
 /// Stands in for a stdout that was closed when the process started (`epilot ... >&-`):
@@ -671,15 +635,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_read_with_units() {
-        assert_eq!(parse_size("500MB"), Ok(500_000_000));
-        assert_eq!(parse_size("1.5gb"), Ok(1_500_000_000));
-        assert_eq!(parse_size("64KiB"), Ok(65_536));
-        assert_eq!(parse_size("1000"), Ok(1000));
-        assert_eq!(parse_size("2 M"), Ok(2_000_000));
-        for bad in ["", "MB", "0", "-5", "5 parsecs", "1e99GB"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
+    fn sizes_shown_with_units() {
         assert_eq!(show_size(DEFAULT_MAX_ANSWER_SIZE), "100 MB");
         assert_eq!(show_size(1_500_000_000), "1.5 GB");
         assert_eq!(show_size(12), "12 bytes");

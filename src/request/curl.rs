@@ -199,8 +199,8 @@ pub fn command(request: &PreparedRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::secret::Secret;
     use crate::request::Header;
-    use crate::secret::Secret;
 
     fn header(name: &str, value: &str) -> Header {
         Header {

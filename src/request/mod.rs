@@ -3,6 +3,7 @@
 
 pub mod curl;
 pub mod multipart;
+pub mod secret;
 pub mod style;
 pub mod url;
 
@@ -13,7 +14,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::input::body::{BodyInput, FormValue};
 use crate::input::params::ParamValues;
-use crate::secret::Secret;
+use crate::request::secret::Secret;
 use crate::spec::{Auth, Location, Method, Operation, Origin, Server};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -135,6 +135,8 @@ impl Url {
         Ok(url)
     }
 
+    /// The whole URL as text; the tests and the fuzzers compare with it.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn as_str(&self) -> &str {
         &self.text
     }

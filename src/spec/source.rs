@@ -1,14 +1,13 @@
 //! Where an API's OpenAPI document comes from, and turning its text into a JSON value.
 //!
-//! Precedence: `--definition <file|url>` > an allowed `./.epilot/overrides/<api>.json|yaml|yml`
-//! (see [`crate::overrides`]) > a registered or pulled definition > the definitions bundled
+//! Precedence (applied by [`crate::spec::load`]): `--definition <file|url>` > an allowed `./.epilot/overrides/<api>.json|yaml|yml`
+//! (see `spec/overrides.rs`) > a registered or pulled definition > the definitions bundled
 //! into the binary. JSON or YAML is told from the content, not the name.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::catalog::Source;
 use crate::error::{Error, Result};
 
 mod bundled {
@@ -46,70 +45,12 @@ pub fn bundled_text(api: &str) -> Option<&'static str> {
         .map(|(_, json)| *json)
 }
 
-/// A parsed document, where it came from, and notes for the user about how it was chosen
-/// (an override in force or ignored), to be shown on stderr.
-#[derive(Debug)]
-pub struct Loaded {
-    pub document: Value,
-    pub origin: Origin,
-    pub notes: Vec<String>,
-}
-
-/// Finds the document for `api`, reads it and parses it: `--definition`, else what the
-/// catalog finds on this machine (allowed override, registered, pulled), else the bundled one.
-/// `fetch` is how URLs are read, so this module stays free of network code.
-pub fn load(
-    api: &str,
-    definition: Option<&str>,
-    places: &crate::paths::Places,
-    fetch: &dyn Fn(&str) -> Result<String>,
-) -> Result<Loaded> {
-    crate::paths::check_name("API", api)?;
-    let mut notes = Vec::new();
-    let (text, origin) = match definition {
-        Some(location) if is_url(location) => (fetch(location)?, Origin::Url(location.to_string())),
-        Some(location) => {
-            let path = PathBuf::from(location);
-            (read_file(&path)?, Origin::File(path))
-        }
-        None => {
-            let located = crate::catalog::locate(places, api)?;
-            notes = located.notes;
-            match located.source {
-                Source::Override(found) => {
-                    let origin = Origin::File(found.path.clone());
-                    (utf8(found.bytes, &found.path)?, origin)
-                }
-                Source::File(path) => (read_file(&path)?, Origin::File(path)),
-                Source::Bundled => {
-                    let json = bundled_text(api)
-                        .ok_or_else(|| Error::usage(format!("unknown API `{api}`")))?;
-                    let document = serde_json::from_str(json).map_err(|e| {
-                        Error::spec(format!("the bundled `{api}` definition is broken: {e}"))
-                    })?;
-                    return Ok(Loaded {
-                        document,
-                        origin: Origin::Bundled(api.to_string()),
-                        notes,
-                    });
-                }
-            }
-        }
-    };
-    let document = parse_document(&text, &origin)?;
-    Ok(Loaded {
-        document,
-        origin,
-        notes,
-    })
-}
-
 pub fn is_url(location: &str) -> bool {
     let lower = location.get(..8).unwrap_or(location).to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-fn read_file(path: &Path) -> Result<String> {
+pub(super) fn read_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| {
         Error::spec(format!(
             "cannot read the OpenAPI document {}: {e}",
@@ -120,7 +61,7 @@ fn read_file(path: &Path) -> Result<String> {
     utf8(bytes, path)
 }
 
-fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
+pub(super) fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         Error::spec(format!(
             "the OpenAPI document {} is not UTF-8 text (invalid byte at offset {})",

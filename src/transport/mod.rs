@@ -8,6 +8,7 @@
 //! Proxies come from the environment as curl reads it ([`proxy`]); TLS trusts the platform's
 //! roots, or only `--cacert` ([`tls`]); `--insecure` turns verification off.
 
+pub mod mock;
 pub mod proxy;
 pub mod redirect;
 pub mod tls;
@@ -423,7 +424,7 @@ pub fn fetch_revalidating(
 ) -> Result<Fetched> {
     let mut headers = vec![crate::request::Header {
         name: "Accept".into(),
-        value: crate::secret::Secret::from(
+        value: crate::request::secret::Secret::from(
             "application/yaml, application/json, text/yaml, */*".to_string(),
         ),
     }];
@@ -434,7 +435,7 @@ pub fn fetch_revalidating(
         if let Some(value) = value {
             headers.push(crate::request::Header {
                 name: name.into(),
-                value: crate::secret::Secret::from(value.to_string()),
+                value: crate::request::secret::Secret::from(value.to_string()),
             });
         }
     }

@@ -184,8 +184,8 @@ fn normalize(path_and_query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::secret::Secret;
     use crate::request::Header;
-    use crate::secret::Secret;
 
     fn request(method: Method, url: &str, body: Option<&str>) -> PreparedRequest {
         let header = |name: &str, value: &str| Header {

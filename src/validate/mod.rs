@@ -2,11 +2,10 @@
 //! every problem at once, each with where it is (`body /user_detail/email`) and what was
 //! expected. Validators are built only for the operation in use.
 
-pub mod dialect;
+pub(crate) mod dialect;
 mod email;
-pub mod instance;
-
-use std::fmt;
+pub(crate) mod instance;
+pub mod sample;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
@@ -17,41 +16,7 @@ pub use instance::Instance;
 
 use crate::error::{Error, Result};
 use crate::input::body::{expects_json, syntax_error, BodyInput};
-
-/// One problem with the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// Where: "parameter `limit` (query integer)", "body /user_detail/email", "body".
-    pub at: String,
-    pub message: String,
-}
-
-impl Violation {
-    pub fn new(at: impl Into<String>, message: impl Into<String>) -> Self {
-        Violation {
-            at: at.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.at, self.message)
-    }
-}
-
-/// All violations as one usage error (exit 2): nothing was sent.
-pub fn rejection(operation: &str, violations: &[Violation]) -> Error {
-    let count = violations.len();
-    let lines: Vec<String> = violations.iter().map(|v| format!("  {v}")).collect();
-    Error::usage(format!(
-        "`{operation}` was not sent: {count} problem{} with the input\n{}",
-        if count == 1 { "" } else { "s" },
-        lines.join("\n")
-    ))
-    .with_help("fix the values above and run again, or pass --no-validate to send anyway")
-}
+use crate::input::violation::Violation;
 
 /// A compiled schema of one parameter, body or response.
 pub struct Schema {
@@ -378,21 +343,5 @@ mod tests {
         assert!(constrains_beyond_type(
             &json!({"$ref": "#/components/schemas/X"})
         ));
-    }
-
-    #[test]
-    fn rejection_lists_everything_and_offers_no_validate() {
-        let err = rejection(
-            "x",
-            &[
-                Violation::new("body /a", "bad"),
-                Violation::new("parameter `b`", "worse"),
-            ],
-        );
-        assert_eq!(
-            err.message,
-            "`x` was not sent: 2 problems with the input\n  body /a: bad\n  parameter `b`: worse"
-        );
-        assert!(err.help.unwrap().contains("--no-validate"));
     }
 }

@@ -24,7 +24,7 @@ fn corpus() -> Option<Vec<PathBuf>> {
 
 /// A corpus document through the CLI's own loading (never fetched: corpus entries are files).
 fn load(name: &str, file: &std::path::Path) -> epilot::spec::LoadedApi {
-    let places = epilot::paths::Places::from_env(&|_| None).expect("a home folder");
+    let places = epilot::state::paths::Places::from_env(&|_| None).expect("a home folder");
     epilot::spec::load(name, Some(file.to_str().unwrap()), &places, &|_| {
         unreachable!("no URLs")
     })
@@ -113,7 +113,7 @@ fn every_corpus_operation_resolves_or_fails_alone() {
 
 #[test]
 fn every_generated_request_sample_passes_validation() {
-    use epilot::sample::valid_sample;
+    use epilot::validate::sample::valid_sample;
     use epilot::validate::{Direction, Schema};
     let Some(files) = corpus() else { return };
     let (mut checked, mut failures) = (0, Vec::new());
@@ -157,14 +157,18 @@ fn help_and_docs_render_for_every_corpus_operation() {
         let loaded = load(&name, file);
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
-            let text =
-                epilot::help::operation_text(&name, &loaded.document, &op, &epilot::help::PLAIN);
+            let text = epilot::output::help::operation_text(
+                &name,
+                &loaded.document,
+                &op,
+                &epilot::output::help::PLAIN,
+            );
             assert!(
                 text.contains(&format!("{} {}", entry.method.as_str(), entry.path)),
                 "{name} {}",
                 entry.name
             );
-            let model = epilot::help::operation_json(&name, &loaded.document, &op);
+            let model = epilot::output::help::operation_json(&name, &loaded.document, &op);
             assert_eq!(model["name"], entry.name.as_str());
             rendered += 1;
         }
@@ -209,13 +213,13 @@ fn every_corpus_operation_dry_runs_with_its_own_help_examples() {
         let loaded = load(&name, file);
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
-            let examples = epilot::help::examples(&name, &loaded.document, &op);
+            let examples = epilot::output::help::examples(&name, &loaded.document, &op);
             // The richest example the help page offers: with the body when there is one.
             let line = examples
                 .with_body
                 .clone()
                 .unwrap_or_else(|| examples.with_params.clone());
-            let mut words = epilot::completion::split_line(&line);
+            let mut words = epilot::commands::completion::split_line(&line);
             assert_eq!(words.remove(0), "epilot");
             // Files the example names (`-d @body.bin`, `-F file=@file.bin`) exist for the run.
             for word in &words {

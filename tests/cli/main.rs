@@ -12,6 +12,7 @@ mod help;
 mod hostile;
 mod interactive;
 mod jsonata_suite;
+mod layout;
 mod network;
 mod output;
 mod output_faults;

@@ -318,7 +318,7 @@ fn generated_samples_of_every_user_operation_pass_validation() {
     let loaded = epilot::spec::load(
         "user",
         None,
-        &epilot::paths::Places::from_env(&|_| None).expect("a home folder"),
+        &epilot::state::paths::Places::from_env(&|_| None).expect("a home folder"),
         &|_| unreachable!("bundled"),
     )
     .unwrap();
@@ -335,7 +335,8 @@ fn generated_samples_of_every_user_operation_pass_validation() {
                     .map(|s| (s, Direction::Response)),
             )
         {
-            let sample = epilot::sample::valid_sample(&loaded.document, schema, direction);
+            let sample =
+                epilot::validate::sample::valid_sample(&loaded.document, schema, direction);
             let problems = Schema::compile(&loaded.document, schema, direction, "x")
                 .unwrap()
                 .check_value(&sample, "sample");

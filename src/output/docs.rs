@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::help::{self, examples, response_sample};
+use crate::output::help::{self, examples, response_sample};
 use crate::spec::{index, Api};
 
 /// The reference, with the definition's control characters shown as escapes (`\u{1b}`): the

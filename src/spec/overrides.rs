@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::paths::{check_name, write_atomically, Places};
+use crate::state::paths::{check_name, write_atomically, Places};
 
 /// Where override files live, relative to the working directory.
 pub fn folder() -> PathBuf {
@@ -136,7 +136,7 @@ pub fn shown(path: &Path) -> String {
     } else {
         text
     };
-    crate::paths::escape_controls(&text)
+    crate::state::paths::escape_controls(&text)
 }
 
 fn allowed_file(places: &Places) -> PathBuf {
@@ -146,16 +146,16 @@ fn allowed_file(places: &Places) -> PathBuf {
 /// The allowances; none when the file does not exist, an error naming it when it cannot be
 /// read or parsed (never "nothing allowed", which the next `allow` would write back).
 fn load(places: &Places) -> Result<Allowed> {
-    Ok(crate::lock::read_json(&allowed_file(places))?.unwrap_or_default())
+    Ok(crate::state::lock::read_json(&allowed_file(places))?.unwrap_or_default())
 }
 
 /// The only way to change the allowances: under an exclusive lock, reads them, applies
 /// `change` and saves the result if it differs, so parallel commands never lose each other's
 /// allowances and a damaged file is never written over.
 fn update<T>(places: &Places, change: impl FnOnce(&mut Allowed) -> T) -> Result<T> {
-    crate::paths::own_folder(&places.config_dir, true)?;
+    crate::state::paths::own_folder(&places.config_dir, true)?;
     let file = allowed_file(places);
-    let _lock = crate::lock::exclusive(&file)?;
+    let _lock = crate::state::lock::exclusive(&file)?;
     let before = load(places)?;
     let mut allowed = before.clone();
     let outcome = change(&mut allowed);

@@ -1,6 +1,6 @@
 //! Model → clap command tree. Only the operation being run gets its own subcommand with
 //! positional path slots; listing needs no tree at all, which keeps start-up cheap. Help is
-//! rendered by [`crate::help`] from the spec, so clap's own help flag is off.
+//! rendered by [`crate::output::help`] from the spec, so clap's own help flag is off.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 

@@ -80,8 +80,8 @@ pub fn operations(api: &Api) -> String {
 }
 
 /// The API list for `epilot --help`: every known API, marked by whether it works offline.
-pub fn apis(places: &crate::paths::Places) -> String {
-    use crate::catalog::{self, Availability, Registry};
+pub fn apis(places: &crate::state::paths::Places) -> String {
+    use crate::spec::catalog::{self, Availability, Registry};
     let registry = Registry::load(places);
     let mut available = String::new();
     let mut missing: Vec<String> = Vec::new();

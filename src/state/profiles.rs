@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{did_you_mean, Error, Result};
-use crate::paths::Places;
+use crate::state::paths::Places;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
@@ -60,7 +60,7 @@ impl Profiles {
     /// The saved profiles; none when the file does not exist. A file that cannot be read or
     /// parsed is an error, never "no profiles", so that a later change cannot overwrite it.
     pub fn load(places: &Places) -> Result<Profiles> {
-        Ok(crate::lock::read_json(&Profiles::file(places))?.unwrap_or_default())
+        Ok(crate::state::lock::read_json(&Profiles::file(places))?.unwrap_or_default())
     }
 
     /// The only way to change the profiles: under an exclusive lock, loads them, applies
@@ -70,14 +70,14 @@ impl Profiles {
         places: &Places,
         change: impl FnOnce(&mut Profiles) -> Result<T>,
     ) -> Result<T> {
-        crate::credentials::create_private_dir(&places.config_dir)?;
-        let _lock = crate::lock::exclusive(&Profiles::file(places))?;
+        crate::state::paths::create_private_dir(&places.config_dir)?;
+        let _lock = crate::state::lock::exclusive(&Profiles::file(places))?;
         let before = Profiles::load(places)?;
         let mut profiles = before.clone();
         let outcome = change(&mut profiles)?;
         if profiles != before {
             let bytes = serde_json::to_vec_pretty(&profiles).expect("profiles serialise");
-            crate::paths::write_atomically(&Profiles::file(places), &bytes, true)?;
+            crate::state::paths::write_atomically(&Profiles::file(places), &bytes, true)?;
         }
         Ok(outcome)
     }
@@ -107,11 +107,6 @@ impl Profiles {
             ))
         })
     }
-}
-
-/// Profile names follow the one rule for names ([`crate::paths::check_name`]).
-pub fn is_valid_name(name: &str) -> bool {
-    crate::paths::check_name("profile", name).is_ok()
 }
 
 #[cfg(test)]

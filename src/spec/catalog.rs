@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::overrides;
-use crate::paths::{check_name, Places};
+use crate::spec::overrides;
 use crate::spec::source;
+use crate::state::paths::{check_name, Places};
 
 /// The public epilot APIs (each publishes `https://docs.api.epilot.io/<name>.yaml`).
 pub const KNOWN_APIS: &[&str] = &[
@@ -121,7 +121,7 @@ impl Registry {
     /// The registry; empty when the file does not exist, an error naming the file when it
     /// cannot be read or parsed.
     pub fn read(places: &Places) -> Result<Registry> {
-        Ok(crate::lock::read_json(&places.registry_file())?.unwrap_or_default())
+        Ok(crate::state::lock::read_json(&places.registry_file())?.unwrap_or_default())
     }
 
     /// The only way to change the registry: under an exclusive lock, reads it, applies
@@ -132,14 +132,14 @@ impl Registry {
         change: impl FnOnce(&mut Registry) -> Result<T>,
     ) -> Result<T> {
         let file = places.registry_file();
-        crate::paths::own_folder(&places.config_dir, true)?;
-        let _lock = crate::lock::exclusive(&file)?;
+        crate::state::paths::own_folder(&places.config_dir, true)?;
+        let _lock = crate::state::lock::exclusive(&file)?;
         let before = Registry::read(places)?;
         let mut registry = before.clone();
         let outcome = change(&mut registry)?;
         if registry != before {
             let text = serde_json::to_vec_pretty(&registry).expect("a registry serialises");
-            crate::paths::write_atomically(&file, &text, false)?;
+            crate::state::paths::write_atomically(&file, &text, false)?;
         }
         Ok(outcome)
     }

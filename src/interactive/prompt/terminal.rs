@@ -114,7 +114,7 @@ impl Prompter for Terminal {
     fn secret(&mut self, ask: &Ask) -> Result<String> {
         // rpassword reads a pasted token whole (inquire's raw mode would see a paste's line
         // break as Ctrl-J); Ctrl-C here is the process-wide handler's: exit 130, echo restored.
-        crate::term::exit_on_interrupt();
+        crate::env::term::exit_on_interrupt();
         rpassword::prompt_password(format!("{} ", ask.message))
             .map(|typed| typed.trim().to_string())
             .map_err(|e| match e.kind() {

@@ -2,6 +2,8 @@
 //! operation and `--definition` before any spec is loaded, and [`Options`], the parsed flags
 //! with no I/O done yet.
 
+pub mod operation;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -114,7 +116,7 @@ pub fn global_args() -> Vec<Arg> {
         text("max-answer-size")
             .long("max-answer-size")
             .value_name("SIZE")
-            .value_parser(crate::output::parse_size)
+            .value_parser(parse_size)
             .help("Largest answer --jsonata or --validate-response reads into memory (default 100MB)"),
         text("color")
             .long("color")
@@ -324,9 +326,50 @@ pub fn innermost(matches: &ArgMatches) -> &ArgMatches {
     current
 }
 
+/// A size as `--max-answer-size` takes it: `100MB`, `1.5GB`, `64KiB`, `1000` (bytes).
+/// K, M, G are powers of 1000; KiB, MiB, GiB powers of 1024.
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        _ => u64::MAX,
+    };
+    let value = number.parse::<f64>().ok().map(|n| n * factor as f64);
+    match value {
+        Some(bytes) if factor != u64::MAX && bytes >= 1.0 && bytes < u64::MAX as f64 => {
+            Ok(bytes as u64)
+        }
+        _ => Err(format!(
+            "`{text}` is not a size: write a number of bytes with an optional unit, e.g. 500MB, 2GB or 64KiB"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_with_units() {
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("1.5gb"), Ok(1_500_000_000));
+        assert_eq!(parse_size("64KiB"), Ok(65_536));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2 M"), Ok(2_000_000));
+        for bad in ["", "MB", "0", "-5", "5 parsecs", "1e99GB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 
     fn scan(line: &str) -> Invocation {
         let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();

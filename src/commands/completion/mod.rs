@@ -1,18 +1,22 @@
-//! Tab completion. The shell scripts ([`scripts`]) call the binary back as
+//! Tab completion. The shell scripts (`scripts.rs`) call the binary back as
 //! `epilot __complete --line '<the line up to the cursor>'`, and this engine answers with the
 //! candidates for the word under the cursor, one per line, read from the spec in force
 //! (`--definition` and overrides on the same line included). It never touches the network.
 
-pub mod scripts;
+pub(crate) mod scripts;
 
+use std::ffi::OsString;
 use std::path::Path;
 
 use serde_json::Value;
 
-use crate::catalog::{self, Registry};
+use super::clap_outcome;
 use crate::cli;
-use crate::paths::Places;
+use crate::env::{places, write_out, Env};
+use crate::error::{exit, Result};
+use crate::spec::catalog::{self, Registry};
 use crate::spec::{self, source};
+use crate::state::paths::Places;
 
 /// The hidden command the shell scripts call.
 pub const ENGINE_COMMAND: &str = "__complete";
@@ -174,7 +178,7 @@ fn positional_candidates(
             catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
         }
         (Some("definitions"), Some("remove")) => registry.definitions.keys().cloned().collect(),
-        (Some("definitions"), Some("allow" | "revoke")) => crate::overrides::names_here(),
+        (Some("definitions"), Some("allow" | "revoke")) => crate::spec::overrides::names_here(),
         (Some("auth"), None) => ["login", "logout", "status", "token"]
             .iter()
             .map(|s| s.to_string())
@@ -285,6 +289,73 @@ fn files(partial: &str, prefix: &str) -> Vec<String> {
             Some(format!("{prefix}{dir}{name}{slash}"))
         })
         .collect()
+}
+
+/// `epilot completion [<shell>] [--install]`.
+pub fn run(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    use crate::commands::completion::scripts;
+    use clap::{Arg, ArgAction, Command};
+    let command = cli::root_command().subcommand(
+        Command::new("completion")
+            .about("Print or install the shell completion script")
+            .disable_help_flag(true)
+            .arg(Arg::new("shell").value_parser(["bash", "zsh", "fish", "powershell", "pwsh"]))
+            .arg(
+                Arg::new("install")
+                    .long("install")
+                    .action(ArgAction::SetTrue)
+                    .help("Install it where the shell looks"),
+            ),
+    );
+    let matches = match command.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(clap_error) => return clap_outcome(clap_error, env),
+    };
+    let Some((_, m)) = matches.subcommand() else {
+        return Ok(exit::USAGE);
+    };
+    let named = m.get_one::<String>("shell").map(String::as_str);
+    if m.get_flag("install") {
+        let shell = scripts::detect(named, (env.var)("SHELL").as_deref())?;
+        let home = std::path::PathBuf::from((env.var)("HOME").unwrap_or_else(|| ".".into()));
+        let dir = |name: &str| {
+            (env.var)(name)
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+        };
+        let report = scripts::install(
+            &shell,
+            &home,
+            dir("XDG_DATA_HOME").as_deref(),
+            dir("XDG_CONFIG_HOME").as_deref(),
+        )?;
+        return write_out(report.as_bytes(), env);
+    }
+    let shell = scripts::detect(named, (env.var)("SHELL").as_deref())?;
+    write_out(scripts::script(&shell)?.as_bytes(), env)
+}
+
+/// The completion engine the scripts call: `epilot __complete --line '<line>'`.
+pub fn complete(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    let line = args
+        .iter()
+        .skip_while(|a| *a != "--line")
+        .nth(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let shell = args
+        .iter()
+        .skip_while(|a| *a != "--shell")
+        .nth(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    let mut out = String::new();
+    for candidate in crate::commands::completion::candidates(&line, &places(env)?) {
+        if let Some(quoted) = crate::commands::completion::quote_for(shell.as_deref(), &candidate) {
+            out.push_str(&quoted);
+            out.push('\n');
+        }
+    }
+    write_out(out.as_bytes(), env)
 }
 
 #[cfg(test)]

@@ -326,6 +326,12 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+/// Creates `dir` (and its parents) and makes it private to its owner; a link in its place is
+/// refused rather than followed (see [`own_folder`]).
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    own_folder(dir, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,8 +288,8 @@ pub fn wait(flow: Flow, limit: Duration, paste: bool) -> Result<Login> {
     let listener = flow.listener;
     let callback = sender.clone();
     std::thread::spawn(move || serve(listener, state, callback));
-    crate::term::exit_on_interrupt();
-    let terminal = paste.then(crate::term::settings::save);
+    crate::env::term::exit_on_interrupt();
+    let terminal = paste.then(crate::env::term::settings::save);
     if paste {
         std::thread::spawn(move || {
             if let Ok(text) = rpassword::prompt_password("…or paste a token here and press Enter: ")
@@ -310,7 +310,7 @@ pub fn wait(flow: Flow, limit: Duration, paste: bool) -> Result<Login> {
     let outcome = receiver.recv_timeout(limit.saturating_sub(started.elapsed()));
     // The prompt may still be waiting with echo off: give the terminal back as it was.
     if let Some(saved) = terminal.flatten() {
-        crate::term::settings::restore(&saved);
+        crate::env::term::settings::restore(&saved);
     }
     outcome.map_err(|_| {
         Error::new(

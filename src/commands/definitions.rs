@@ -3,14 +3,18 @@
 //! before it is kept, and a broken one never affects other APIs: documents are read only when
 //! their API is used.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::catalog::{self, Availability, CacheMeta, Registry};
-use crate::error::{Error, Result};
-use crate::overrides::{self, Found};
-use crate::paths::{check_name, write_atomically, Places};
+use super::clap_outcome;
+use crate::cli;
+use crate::env::{places, write_out, Env};
+use crate::error::{exit, Error, Result};
+use crate::spec::catalog::{self, Availability, CacheMeta, Registry};
+use crate::spec::overrides::{self, Found};
 use crate::spec::{self, source, Origin};
+use crate::state::paths::{check_name, write_atomically, Places};
 use crate::transport::{self, Fetched};
 
 /// `definitions list`: every known API and where its document comes from.
@@ -98,8 +102,8 @@ fn download(places: &Places, name: &str, url: &str) -> Result<String> {
                     e.message
                 ))
             })?;
-            crate::paths::own_folder(&places.cache_dir, false)?;
-            crate::paths::own_folder(&places.definitions_cache(), false)?;
+            crate::state::paths::own_folder(&places.cache_dir, false)?;
+            crate::state::paths::own_folder(&places.definitions_cache(), false)?;
             write_atomically(&spec_path, text.as_bytes(), false)?;
             let meta = CacheMeta {
                 url: url.to_string(),
@@ -185,7 +189,7 @@ pub fn pull(
 /// `definitions add <name> <file|url>`.
 pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
     check_name("API", name)?;
-    if crate::completion::BUILT_INS.contains(&name) {
+    if crate::commands::completion::BUILT_INS.contains(&name) {
         return Err(
             Error::usage(format!("`{name}` is a built-in command, not an API name"))
                 .with_help("choose another name"),
@@ -366,4 +370,121 @@ pub fn allowed_list(places: &Places) -> Result<String> {
             )
         })
         .collect())
+}
+
+/// `epilot definitions list|pull|add|remove|allow|revoke`.
+pub fn run(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    use clap::{Arg, ArgAction, Command};
+    let command = cli::root_command().subcommand(
+        Command::new("definitions")
+            .about("Manage API definitions: list, pull from the catalog, add your own, remove, allow overrides")
+            .disable_help_flag(true)
+            .subcommand_required(true)
+            .subcommand(
+                Command::new("list")
+                    .about("Show each API and where its definition comes from")
+                    .disable_help_flag(true),
+            )
+            .subcommand(
+                Command::new("pull")
+                    .about("Download definitions from the catalog into the cache")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("apis").value_name("API").num_args(0..))
+                    .arg(
+                        Arg::new("all")
+                            .long("all")
+                            .action(ArgAction::SetTrue)
+                            .help("Pull every catalog API"),
+                    ),
+            )
+            .subcommand(
+                Command::new("add")
+                    .about("Register a definition under a name")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("name").required(true))
+                    .arg(Arg::new("location").value_name("FILE|URL").required(true)),
+            )
+            .subcommand(
+                Command::new("remove")
+                    .about("Forget a registered or pulled definition")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("name").required(true)),
+            )
+            .subcommand(
+                Command::new("allow")
+                    .about("Let override files in ./.epilot/overrides take effect (all when none is named)")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("target").value_name("API|FILE"))
+                    .arg(
+                        Arg::new("list")
+                            .long("list")
+                            .action(ArgAction::SetTrue)
+                            .conflicts_with("target")
+                            .help("Show the allowed override files"),
+                    ),
+            )
+            .subcommand(
+                Command::new("revoke")
+                    .about("Stop override files from taking effect (all here when none is named)")
+                    .disable_help_flag(true)
+                    .arg(Arg::new("target").value_name("API|FILE")),
+            ),
+    );
+    let matches = match command.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(clap_error) => return clap_outcome(clap_error, env),
+    };
+    let places = places(env)?;
+    let Some((_, definitions)) = matches.subcommand() else {
+        return Ok(exit::USAGE);
+    };
+    let text =
+        |m: &clap::ArgMatches, id: &str| m.get_one::<String>(id).cloned().unwrap_or_default();
+    match definitions.subcommand() {
+        Some(("list", _)) => write_out(crate::commands::definitions::list(&places).as_bytes(), env),
+        Some(("pull", m)) => {
+            let names: Vec<String> = m
+                .get_many::<String>("apis")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default();
+            let catalog_url = (env.var)("EPILOT_CATALOG_URL")
+                .unwrap_or_else(|| crate::spec::catalog::DEFAULT_CATALOG_URL.into());
+            let (report, all_ok) = crate::commands::definitions::pull(
+                &places,
+                &names,
+                m.get_flag("all"),
+                &catalog_url,
+            )?;
+            write_out(report.as_bytes(), env)?;
+            Ok(if all_ok { exit::OK } else { exit::SPEC })
+        }
+        Some(("add", m)) => {
+            let message =
+                crate::commands::definitions::add(&places, &text(m, "name"), &text(m, "location"))?;
+            write_out(format!("{message}\n").as_bytes(), env)
+        }
+        Some(("remove", m)) => {
+            let message = crate::commands::definitions::remove(&places, &text(m, "name"))?;
+            write_out(format!("{message}\n").as_bytes(), env)
+        }
+        Some(("allow", m)) if m.get_flag("list") => write_out(
+            crate::commands::definitions::allowed_list(&places)?.as_bytes(),
+            env,
+        ),
+        Some(("allow", m)) => {
+            let target = m.get_one::<String>("target").map(String::as_str);
+            write_out(
+                crate::commands::definitions::allow(&places, target)?.as_bytes(),
+                env,
+            )
+        }
+        Some(("revoke", m)) => {
+            let target = m.get_one::<String>("target").map(String::as_str);
+            write_out(
+                crate::commands::definitions::revoke(&places, target)?.as_bytes(),
+                env,
+            )
+        }
+        _ => Ok(exit::USAGE),
+    }
 }

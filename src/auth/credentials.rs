@@ -5,12 +5,12 @@
 //! process-wide, so tests cannot race.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::paths::Places;
+use crate::state::paths::{create_private_dir, Places};
 
 pub const SERVICE: &str = "epilot";
 
@@ -157,7 +157,7 @@ impl FileStore {
                 .with_help(format!("run `chmod 600 {}` and consider replacing the tokens", self.path.display())));
             }
         }
-        Ok(crate::lock::read_json(&self.path)?.unwrap_or_default())
+        Ok(crate::state::lock::read_json(&self.path)?.unwrap_or_default())
     }
 
     /// Changes the tokens under an exclusive lock (read, change, write), so parallel commands
@@ -166,22 +166,16 @@ impl FileStore {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
-        let _lock = crate::lock::exclusive(&self.path)?;
+        let _lock = crate::state::lock::exclusive(&self.path)?;
         let before = self.read()?;
         let mut tokens = before.clone();
         let outcome = change(&mut tokens);
         if tokens != before {
             let bytes = serde_json::to_vec_pretty(&tokens).expect("tokens serialise");
-            crate::paths::write_atomically(&self.path, &bytes, true)?;
+            crate::state::paths::write_atomically(&self.path, &bytes, true)?;
         }
         Ok(outcome)
     }
-}
-
-/// Creates `dir` (and its parents) and makes it private to its owner; a link in its place is
-/// refused rather than followed (see [`crate::paths::own_folder`]).
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    crate::paths::own_folder(dir, true)
 }
 
 impl Store for FileStore {
@@ -315,7 +309,8 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode(&store.path), 0o600);
             assert_eq!(mode(store.path.parent().unwrap()), 0o700);
             std::fs::set_permissions(&store.path, std::fs::Permissions::from_mode(0o644)).unwrap();

@@ -120,7 +120,7 @@ fn line_path(path: &Path) -> Result<&str> {
         .ok_or_else(|| {
             Error::usage(format!(
                 "cannot name {} in a start-up file: it is not UTF-8 or has control characters",
-                crate::paths::escape_controls(&path.to_string_lossy())
+                crate::state::paths::escape_controls(&path.to_string_lossy())
             ))
             .with_help("print the script with `epilot completion <shell>` and load it from a path of your choice")
         })
@@ -177,7 +177,7 @@ pub fn install(
     let shell = if shell == "pwsh" { "powershell" } else { shell };
     let (path, startup) = target(shell, home, xdg_data, xdg_config)?;
     // The script is epilot's own file: a link in its place is replaced, never written through.
-    crate::paths::write_atomically_as(&path, text.as_bytes(), own_file_mode(&path)?)?;
+    crate::state::paths::write_atomically_as(&path, text.as_bytes(), own_file_mode(&path)?)?;
     let mut report = format!(
         "wrote the {shell} completion script to {}\n",
         path.display()
@@ -214,7 +214,7 @@ fn add_line(rc: &Path, line: &str) -> Result<String> {
         updated.extend_from_slice(eol.as_bytes());
     }
     updated.extend_from_slice(format!("# epilot completion{eol}{line}{eol}").as_bytes());
-    crate::paths::write_atomically_as(&real, &updated, kept_mode(&real)?)?;
+    crate::state::paths::write_atomically_as(&real, &updated, kept_mode(&real)?)?;
     Ok(format!("added to {}: {line}\n", rc.display()))
 }
 
@@ -240,24 +240,28 @@ fn real_path(path: &Path) -> Result<PathBuf> {
 
 /// The permissions of the script about to be replaced when it is a file (a link is replaced
 /// by a new file with the default permissions).
-fn own_file_mode(path: &Path) -> Result<crate::paths::Mode> {
+fn own_file_mode(path: &Path) -> Result<crate::state::paths::Mode> {
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => Ok(crate::paths::Mode::Default),
+        Ok(meta) if meta.file_type().is_symlink() => Ok(crate::state::paths::Mode::Default),
         _ => kept_mode(path),
     }
 }
 
 /// The permissions of the file about to be replaced, so the new one has the same.
-fn kept_mode(path: &Path) -> Result<crate::paths::Mode> {
+fn kept_mode(path: &Path) -> Result<crate::state::paths::Mode> {
     match std::fs::metadata(path) {
         #[cfg(unix)]
         Ok(meta) => {
             use std::os::unix::fs::PermissionsExt;
-            Ok(crate::paths::Mode::Exactly(meta.permissions().mode()))
+            Ok(crate::state::paths::Mode::Exactly(
+                meta.permissions().mode(),
+            ))
         }
         #[cfg(not(unix))]
-        Ok(_) => Ok(crate::paths::Mode::Default),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::paths::Mode::Default),
+        Ok(_) => Ok(crate::state::paths::Mode::Default),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(crate::state::paths::Mode::Default)
+        }
         Err(e) => Err(Error::usage(format!("cannot read {}: {e}", path.display()))),
     }
 }

@@ -6,9 +6,9 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use crate::sample::{valid_sample_within_budget, MAX_SAMPLE_BYTES};
 use crate::spec::Operation;
 use crate::transport::Response;
+use crate::validate::sample::{valid_sample_within_budget, MAX_SAMPLE_BYTES};
 use crate::validate::Direction;
 
 /// The status a response key stands for: `201` → 201, `2XX` and `default` → 200.

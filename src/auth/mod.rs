@@ -6,14 +6,17 @@
 //! headers; no token travels over plain http to another machine unless `--insecure-http`; an
 //! expired token is not sent at all.
 
+pub mod credentials;
+pub mod login;
+
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::credentials::{self, Store};
 use crate::error::{Error, Result};
+use crate::request::secret::Secret;
 use crate::request::url::{Origin, Scheme, Url};
 use crate::request::Token;
-use crate::secret::Secret;
+use credentials::Store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
