@@ -44,13 +44,11 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     let Some(api_name) = invocation.api.clone() else {
         return root(args, env);
     };
+    if let Some(builtin) = commands::registry::find(&api_name) {
+        return commands::registry::run(builtin, args, env);
+    }
     match api_name.as_str() {
-        "help" => return print_root_help(env),
-        "docs" => return commands::docs::run(args, &invocation, env),
-        "definitions" => return commands::definitions::run(args, env),
-        "completion" => return commands::completion::run(args, env),
-        "auth" => return commands::auth::run(args, env),
-        "profile" => return commands::profile::run(args, env),
+        "help" => return help_command(args, env),
         crate::commands::completion::ENGINE_COMMAND => {
             return commands::completion::complete(args, env)
         }
@@ -131,6 +129,28 @@ fn root(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Err(clap_error) => clap_outcome(clap_error, env),
         Ok(_) => print_root_help(env),
     }
+}
+
+/// `epilot help [<command>...]`: the help `<command>... --help` shows, doing nothing else.
+fn help_command(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
+    let rest = args.get(1..).unwrap_or_default();
+    let Some(at) = rest.iter().position(|a| a == "help") else {
+        return print_root_help(env);
+    };
+    let words: Vec<String> = rest[at + 1..]
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if words.is_empty() {
+        return print_root_help(env);
+    }
+    if let Some(help) = commands::registry::help_for(&words) {
+        return write_out(help.as_bytes(), env);
+    }
+    let mut again: Vec<OsString> = args[..=at].to_vec();
+    again.extend(rest[at + 1..].iter().cloned());
+    again.push("--help".into());
+    execute(&again, env)
 }
 
 fn print_root_help(env: &mut Env<'_>) -> Result<u8> {

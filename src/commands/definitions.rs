@@ -3,12 +3,12 @@
 //! before it is kept, and a broken one never affects other APIs: documents are read only when
 //! their API is used.
 
-use std::ffi::OsString;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::clap_outcome;
-use crate::cli;
+use super::registry::{Builtin, Exec};
 use crate::env::{places, write_out, Env};
 use crate::error::{exit, Error, Result};
 use crate::spec::catalog::{self, Availability, CacheMeta, Registry};
@@ -189,7 +189,7 @@ pub fn pull(
 /// `definitions add <name> <file|url>`.
 pub fn add(places: &Places, name: &str, location: &str) -> Result<String> {
     check_name("API", name)?;
-    if crate::commands::completion::BUILT_INS.contains(&name) {
+    if super::registry::is_taken(name) {
         return Err(
             Error::usage(format!("`{name}` is a built-in command, not an API name"))
                 .with_help("choose another name"),
@@ -372,119 +372,201 @@ pub fn allowed_list(places: &Places) -> Result<String> {
         .collect())
 }
 
-/// `epilot definitions list|pull|add|remove|allow|revoke`.
-pub fn run(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
-    use clap::{Arg, ArgAction, Command};
-    let command = cli::root_command().subcommand(
-        Command::new("definitions")
-            .about("Manage API definitions: list, pull from the catalog, add your own, remove, allow overrides")
-            .disable_help_flag(true)
-            .subcommand_required(true)
-            .subcommand(
-                Command::new("list")
-                    .about("Show each API and where its definition comes from")
-                    .disable_help_flag(true),
-            )
-            .subcommand(
-                Command::new("pull")
-                    .about("Download definitions from the catalog into the cache")
-                    .disable_help_flag(true)
-                    .arg(Arg::new("apis").value_name("API").num_args(0..))
-                    .arg(
-                        Arg::new("all")
-                            .long("all")
-                            .action(ArgAction::SetTrue)
-                            .help("Pull every catalog API"),
-                    ),
-            )
-            .subcommand(
-                Command::new("add")
-                    .about("Register a definition under a name")
-                    .disable_help_flag(true)
-                    .arg(Arg::new("name").required(true))
-                    .arg(Arg::new("location").value_name("FILE|URL").required(true)),
-            )
-            .subcommand(
-                Command::new("remove")
-                    .about("Forget a registered or pulled definition")
-                    .disable_help_flag(true)
-                    .arg(Arg::new("name").required(true)),
-            )
-            .subcommand(
-                Command::new("allow")
-                    .about("Let override files in ./.epilot/overrides take effect (all when none is named)")
-                    .disable_help_flag(true)
-                    .arg(Arg::new("target").value_name("API|FILE"))
-                    .arg(
-                        Arg::new("list")
-                            .long("list")
-                            .action(ArgAction::SetTrue)
-                            .conflicts_with("target")
-                            .help("Show the allowed override files"),
-                    ),
-            )
-            .subcommand(
-                Command::new("revoke")
-                    .about("Stop override files from taking effect (all here when none is named)")
-                    .disable_help_flag(true)
-                    .arg(Arg::new("target").value_name("API|FILE")),
-            ),
-    );
-    let matches = match command.try_get_matches_from(args) {
-        Ok(matches) => matches,
-        Err(clap_error) => return clap_outcome(clap_error, env),
-    };
-    let places = places(env)?;
-    let Some((_, definitions)) = matches.subcommand() else {
-        return Ok(exit::USAGE);
-    };
-    let text =
-        |m: &clap::ArgMatches, id: &str| m.get_one::<String>(id).cloned().unwrap_or_default();
-    match definitions.subcommand() {
-        Some(("list", _)) => write_out(crate::commands::definitions::list(&places).as_bytes(), env),
-        Some(("pull", m)) => {
-            let names: Vec<String> = m
-                .get_many::<String>("apis")
-                .map(|v| v.cloned().collect())
-                .unwrap_or_default();
-            let catalog_url = (env.var)("EPILOT_CATALOG_URL")
-                .unwrap_or_else(|| crate::spec::catalog::DEFAULT_CATALOG_URL.into());
-            let (report, all_ok) = crate::commands::definitions::pull(
-                &places,
-                &names,
-                m.get_flag("all"),
-                &catalog_url,
-            )?;
-            write_out(report.as_bytes(), env)?;
-            Ok(if all_ok { exit::OK } else { exit::SPEC })
-        }
-        Some(("add", m)) => {
-            let message =
-                crate::commands::definitions::add(&places, &text(m, "name"), &text(m, "location"))?;
-            write_out(format!("{message}\n").as_bytes(), env)
-        }
-        Some(("remove", m)) => {
-            let message = crate::commands::definitions::remove(&places, &text(m, "name"))?;
-            write_out(format!("{message}\n").as_bytes(), env)
-        }
-        Some(("allow", m)) if m.get_flag("list") => write_out(
-            crate::commands::definitions::allowed_list(&places)?.as_bytes(),
-            env,
-        ),
-        Some(("allow", m)) => {
-            let target = m.get_one::<String>("target").map(String::as_str);
-            write_out(
-                crate::commands::definitions::allow(&places, target)?.as_bytes(),
-                env,
-            )
-        }
-        Some(("revoke", m)) => {
-            let target = m.get_one::<String>("target").map(String::as_str);
-            write_out(
-                crate::commands::definitions::revoke(&places, target)?.as_bytes(),
-                env,
-            )
-        }
-        _ => Ok(exit::USAGE),
+pub(super) const BUILTIN: Builtin = Builtin {
+    name: "definitions",
+    synopsis: "definitions list|pull|add|remove",
+    cli,
+    exec: Exec::Group(&[
+        sub::LIST,
+        sub::PULL,
+        sub::ADD,
+        sub::REMOVE,
+        sub::ALLOW,
+        sub::REVOKE,
+    ]),
+    values: None,
+};
+
+fn cli() -> Command {
+    Command::new("definitions")
+        .about("Manage API definitions (catalog, your own specs); allow overrides")
+        .after_help(
+            "Examples:\n  epilot definitions pull entity\n  epilot definitions add pets ./petstore.yaml",
+        )
+}
+
+fn text(m: &ArgMatches, id: &str) -> String {
+    m.get_one::<String>(id).cloned().unwrap_or_default()
+}
+
+/// Writes a changing command's report; stdout is checked before the change.
+fn changed(env: &mut Env<'_>, change: impl FnOnce(&Places) -> Result<String>) -> Result<u8> {
+    super::check_stdout(env)?;
+    let message = change(&places(env)?)?;
+    let newline = if message.ends_with('\n') { "" } else { "\n" };
+    write_out(format!("{message}{newline}").as_bytes(), env)
+}
+
+/// One module-level item per subcommand: its `cli()` and `exec()` side by side.
+mod sub {
+    use super::*;
+
+    fn known_apis(_: &Places) -> Vec<String> {
+        catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
     }
+
+    fn registered(places: &Places) -> Vec<String> {
+        Registry::load(places).definitions.into_keys().collect()
+    }
+
+    fn overrides_here(_: &Places) -> Vec<String> {
+        overrides::names_here()
+    }
+
+    fn target_arg() -> Arg {
+        Arg::new("target")
+            .value_name("API|FILE")
+            .help("An API name or an override file (all when none is named)")
+    }
+
+    pub(super) const LIST: Builtin = Builtin {
+        name: "list",
+        synopsis: "list",
+        cli: || {
+            Command::new("list")
+                .about("Show each API and where its definition comes from")
+                .after_help("Example:\n  epilot definitions list")
+        },
+        exec: Exec::Run(|_, env| write_out(list(&places(env)?).as_bytes(), env)),
+        values: None,
+    };
+
+    pub(super) const PULL: Builtin = Builtin {
+        name: "pull",
+        synopsis: "pull <api>...",
+        cli: || {
+            Command::new("pull")
+                .about("Download definitions from the catalog into the cache")
+                .arg(
+                    Arg::new("apis")
+                        .value_name("API")
+                        .num_args(0..)
+                        .help("The APIs to download"),
+                )
+                .arg(
+                    Arg::new("all")
+                        .long("all")
+                        .action(ArgAction::SetTrue)
+                        .help("Pull every catalog API"),
+                )
+                .after_help(
+                    "Examples:\n  epilot definitions pull entity\n  epilot definitions pull --all",
+                )
+        },
+        exec: Exec::Run(exec_pull),
+        values: Some(known_apis),
+    };
+
+    fn exec_pull(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        let names: Vec<String> = m
+            .get_many::<String>("apis")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+        let catalog_url = (env.var)("EPILOT_CATALOG_URL")
+            .unwrap_or_else(|| crate::spec::catalog::DEFAULT_CATALOG_URL.into());
+        super::super::check_stdout(env)?;
+        let (report, all_ok) = pull(&places(env)?, &names, m.get_flag("all"), &catalog_url)?;
+        write_out(report.as_bytes(), env)?;
+        Ok(if all_ok { exit::OK } else { exit::SPEC })
+    }
+
+    pub(super) const ADD: Builtin = Builtin {
+        name: "add",
+        synopsis: "add <name> <file|url>",
+        cli: || {
+            Command::new("add")
+                .about("Register a definition under a name")
+                .arg(
+                    Arg::new("name")
+                        .value_name("NAME")
+                        .required(true)
+                        .help("The name to call it by: `epilot <name> ...`"),
+                )
+                .arg(
+                    Arg::new("location")
+                        .value_name("FILE|URL")
+                        .required(true)
+                        .help("The OpenAPI 3 document (JSON or YAML)"),
+                )
+                .after_help("Example:\n  epilot definitions add pets ./petstore.yaml")
+        },
+        exec: Exec::Run(|m, env| {
+            changed(env, |places| {
+                add(places, &text(m, "name"), &text(m, "location"))
+            })
+        }),
+        values: None,
+    };
+
+    pub(super) const REMOVE: Builtin = Builtin {
+        name: "remove",
+        synopsis: "remove <name>",
+        cli: || {
+            Command::new("remove")
+                .about("Forget a registered or pulled definition")
+                .arg(
+                    Arg::new("name")
+                        .value_name("NAME")
+                        .required(true)
+                        .help("The API to forget"),
+                )
+                .after_help("Example:\n  epilot definitions remove pets")
+        },
+        exec: Exec::Run(|m, env| changed(env, |places| remove(places, &text(m, "name")))),
+        values: Some(registered),
+    };
+
+    pub(super) const ALLOW: Builtin = Builtin {
+        name: "allow",
+        synopsis: "allow [<api|file>]",
+        cli: || {
+            Command::new("allow")
+                .about("Let override files in ./.epilot/overrides take effect (all when none is named)")
+                .arg(target_arg())
+                .arg(
+                    Arg::new("list")
+                        .long("list")
+                        .action(ArgAction::SetTrue)
+                        .conflicts_with("target")
+                        .help("Show the allowed override files"),
+                )
+                .after_help("Examples:\n  epilot definitions allow user\n  epilot definitions allow --list")
+        },
+        exec: Exec::Run(exec_allow),
+        values: Some(overrides_here),
+    };
+
+    fn exec_allow(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        if m.get_flag("list") {
+            return write_out(allowed_list(&places(env)?)?.as_bytes(), env);
+        }
+        let target = m.get_one::<String>("target").map(String::as_str);
+        changed(env, |places| allow(places, target))
+    }
+
+    pub(super) const REVOKE: Builtin = Builtin {
+        name: "revoke",
+        synopsis: "revoke [<api|file>]",
+        cli: || {
+            Command::new("revoke")
+                .about("Stop override files from taking effect (all here when none is named)")
+                .arg(target_arg())
+                .after_help("Example:\n  epilot definitions revoke user")
+        },
+        exec: Exec::Run(|m, env| {
+            let target = m.get_one::<String>("target").map(String::as_str);
+            changed(env, |places| revoke(places, target))
+        }),
+        values: Some(overrides_here),
+    };
 }

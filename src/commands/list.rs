@@ -121,14 +121,10 @@ pub fn apis(places: &crate::state::paths::Places) -> String {
         }
         let _ = writeln!(out, "{line}");
     }
+    out.push_str("\nCommands:\n");
+    out.push_str(&super::registry::overview());
     out.push_str(
-        "\nCommands:\n  \
-         docs <api>                         write a Markdown reference of an API to stdout\n  \
-         definitions list|pull|add|remove   manage API definitions (catalog, your own specs)\n  \
-         completion [<shell>] [--install]   shell completion for bash, zsh, fish, PowerShell\n  \
-         auth login|token|status|logout     log in, inspect and remove the token for requests\n  \
-         profile create|use|list|show|...   settings for several environments (server, org, headers)\n  \
-         help                               show this overview\n\
+        "  help [<command>...]                show this overview, or a command's help\n\
          \nAny other OpenAPI 3 document works too:\n  epilot <name> <operation> --definition <file|url>\n\
          \nExamples:\n  epilot user                              list the user API's operations\n  \
          epilot user getUserV2 <id> --dry-run     show the request without sending it\n  \

@@ -8,9 +8,10 @@ pub(crate) mod definitions;
 pub(crate) mod docs;
 pub(crate) mod list;
 pub(crate) mod profile;
+pub mod registry;
 
 use crate::env::Env;
-use crate::error::{exit, io_error, Result};
+use crate::error::{exit, io_error, Error, Result};
 use crate::spec::LoadedApi;
 
 /// How the document was chosen, when the user should know (an override in force or ignored).
@@ -39,4 +40,17 @@ pub(crate) fn clap_outcome(error: clap::Error, env: &mut Env<'_>) -> Result<u8> 
             Ok(exit::USAGE)
         }
     }
+}
+
+/// Called before a command changes a file. Refuses to start a change whose report could not
+/// be written: with stdout closed (`>&-`) the change would happen and the command still fail,
+/// so the caller could not tell. And from here on an interrupt (Ctrl-C, SIGTERM) removes the
+/// temporary file of a write under way instead of leaving it behind.
+pub(crate) fn check_stdout(_env: &Env<'_>) -> Result<()> {
+    if crate::env::term::stdout_was_closed() {
+        return Err(Error::usage("stdout is closed: nothing was changed")
+            .with_help("run it again with stdout open, e.g. `>/dev/null` to discard the report"));
+    }
+    crate::env::term::exit_on_interrupt();
+    Ok(())
 }

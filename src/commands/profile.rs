@@ -1,202 +1,392 @@
 //! `epilot profile ...`: named sets of settings (organisation, hosts) with their own token.
+//! One module per subcommand, each with its `cli()` and `exec()`.
 
-use std::ffi::OsString;
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::auth::store;
-use super::clap_outcome;
-use crate::cli;
+use super::registry::{Builtin, Exec};
 use crate::env::{places, write_out, Env};
-use crate::error::{exit, Result};
+use crate::error::{Error, Result};
+use crate::state::paths::Places;
+use crate::state::profiles::{Profile, Profiles};
 
-/// `epilot profile create|update|use|list|show|delete`.
-pub fn run(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
-    use crate::error::Error;
-    use crate::state::profiles::{Profile, Profiles};
-    use clap::{Arg, Command};
-    let named = |name: &'static str, about: &'static str| {
-        Command::new(name)
-            .about(about)
-            .disable_help_flag(true)
-            .arg(Arg::new("name").required(true))
-    };
-    let with_settings = |command: Command| {
-        command.arg(
+pub(super) const BUILTIN: Builtin = Builtin {
+    name: "profile",
+    synopsis: "profile create|use|list|show|...",
+    cli,
+    exec: Exec::Group(&[
+        create::BUILTIN,
+        update::BUILTIN,
+        use_::BUILTIN,
+        list::BUILTIN,
+        show::BUILTIN,
+        delete::BUILTIN,
+    ]),
+    values: None,
+};
+
+fn cli() -> Command {
+    Command::new("profile")
+        .about("Settings for several environments: server, organisation, headers, token")
+        .after_help(
+            "Examples:\n  epilot profile create staging --server https://staging.example --org-id 123\n  \
+             epilot profile use staging",
+        )
+}
+
+/// The names of the saved profiles, for completion.
+pub(crate) fn names(places: &Places) -> Vec<String> {
+    Profiles::load(places)
+        .map(|p| p.profiles.into_keys().collect())
+        .unwrap_or_default()
+}
+
+fn name_arg() -> Arg {
+    Arg::new("name")
+        .value_name("NAME")
+        .required(true)
+        .help("The profile's name (letters, digits, `-`, `_`, `.`)")
+}
+
+fn name_of(m: &ArgMatches) -> String {
+    m.get_one::<String>("name").cloned().unwrap_or_default()
+}
+
+/// The settings `create` and `update` take.
+fn with_settings(command: Command) -> Command {
+    command
+        .arg(name_arg())
+        .arg(
+            Arg::new("server")
+                .short('s')
+                .long("server")
+                .value_name("URL")
+                .help("Base URL of the API server for this profile"),
+        )
+        .arg(
             Arg::new("org-id")
                 .long("org-id")
                 .value_name("ID")
                 .help("Organisation, sent as x-epilot-org-id"),
         )
-    };
-    let command = cli::root_command().subcommand(
-        Command::new("profile")
-            .about("Named settings for several environments: server, organisation, headers, token")
-            .disable_help_flag(true)
-            .subcommand_required(true)
-            .subcommand(with_settings(named("create", "Create a profile")))
-            .subcommand(with_settings(named("update", "Change a profile")))
-            .subcommand(named("use", "Make a profile the active one"))
-            .subcommand(
-                Command::new("list")
-                    .about("List the profiles")
-                    .disable_help_flag(true),
-            )
-            .subcommand(named("show", "Show a profile (its token masked)"))
-            .subcommand(named("delete", "Delete a profile and its stored token")),
-    );
-    let matches = match command.try_get_matches_from(args) {
-        Ok(matches) => matches,
-        Err(clap_error) => return clap_outcome(clap_error, env),
-    };
+        .arg(
+            Arg::new("header")
+                .short('H')
+                .long("header")
+                .value_name("KEY: VALUE")
+                .action(ArgAction::Append)
+                .help("A header sent with every request (repeatable)"),
+        )
+        .arg(
+            Arg::new("token")
+                .short('t')
+                .long("token")
+                .value_name("TOKEN")
+                .help("Store this token for the profile"),
+        )
+}
+
+/// What `create` or `update` changes, read from the command line and checked before any
+/// file is touched.
+struct Settings {
+    server: Option<String>,
+    org_id: Option<String>,
+    headers: Vec<String>,
+    token: Option<String>,
+}
+
+impl Settings {
+    fn from_matches(m: &ArgMatches) -> Result<Settings> {
+        let settings = Settings {
+            server: m.get_one::<String>("server").cloned(),
+            org_id: m.get_one::<String>("org-id").cloned(),
+            headers: m
+                .get_many::<String>("header")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default(),
+            token: m.get_one::<String>("token").map(|t| t.trim().to_string()),
+        };
+        if let Some(server) = &settings.server {
+            crate::request::base_url(
+                &[],
+                Some(server),
+                &crate::spec::Origin::Bundled(String::new()),
+            )?;
+        }
+        for header in &settings.headers {
+            crate::request::parse_header(header)?;
+        }
+        if let Some(token) = &settings.token {
+            super::auth::check_token(token)?;
+        }
+        Ok(settings)
+    }
+
+    fn apply(&self, profile: &mut Profile) {
+        if self.server.is_some() {
+            profile.server = self.server.clone();
+        }
+        if self.org_id.is_some() {
+            profile.org_id = self.org_id.clone();
+        }
+        profile.headers.extend(self.headers.iter().cloned());
+    }
+}
+
+/// Creates or changes profile `name` under the profiles lock. The token is stored first,
+/// under the same lock, so a profile never exists without the token it was given and no
+/// `profile delete` can slip in between.
+fn save(m: &ArgMatches, env: &mut Env<'_>, creating: bool) -> Result<String> {
+    let name = name_of(m);
+    crate::state::paths::check_name("profile", &name)?;
+    let settings = Settings::from_matches(m)?;
     let places = places(env)?;
-    let Some((_, profile_matches)) = matches.subcommand() else {
-        return Ok(exit::USAGE);
-    };
-    let Some((action, m)) = profile_matches.subcommand() else {
-        return Ok(exit::USAGE);
-    };
-    let options = cli::Options::from_matches(m);
-    let name = m
-        .try_get_one::<String>("name")
-        .ok()
-        .flatten()
-        .cloned()
-        .unwrap_or_default();
-    let message = match action {
-        "create" | "update" => {
-            crate::state::paths::check_name("profile", &name)?;
-            // Checked and changed under the lock, so parallel creates all land.
-            Profiles::update(&places, |profiles| {
-                match (action, profiles.profiles.contains_key(&name)) {
-                    ("create", true) => {
-                        return Err(Error::usage(format!("profile `{name}` exists")).with_help(
-                            format!("change it with `epilot profile update {name} ...`"),
-                        ))
-                    }
-                    ("update", false) => return Err(profiles.get(&name).unwrap_err()),
-                    _ => {}
-                }
-                if let Some(server) = &options.server {
-                    crate::request::base_url(
-                        &[],
-                        Some(server),
-                        &crate::spec::Origin::Bundled(String::new()),
-                    )?;
-                }
-                for header in &options.headers {
-                    crate::request::parse_header(header)?;
-                }
-                let entry = profiles
-                    .profiles
-                    .entry(name.clone())
-                    .or_insert_with(Profile::default);
-                if options.server.is_some() {
-                    entry.server = options.server.clone();
-                }
-                if let Some(org) = m.get_one::<String>("org-id") {
-                    entry.org_id = Some(org.clone());
-                }
-                entry.headers.extend(options.headers.iter().cloned());
-                if profiles.active.is_none() {
-                    profiles.active = Some(name.clone());
-                }
-                Ok(())
-            })?;
-            if let Some(token) = &options.token {
-                store(env)?.set(
-                    &crate::auth::credentials::account(Some(&name)),
-                    token.trim(),
-                )?;
+    super::check_stdout(env)?;
+    Profiles::update(&places, |profiles| {
+        match (creating, profiles.profiles.contains_key(&name)) {
+            (true, true) => {
+                return Err(Error::usage(format!("profile `{name}` exists"))
+                    .with_help(format!("change it with `epilot profile update {name} ...`")))
             }
-            format!(
-                "{} profile `{name}`",
-                if action == "create" {
-                    "created"
-                } else {
-                    "updated"
-                }
+            (false, false) => return Err(profiles.get(&name).unwrap_err()),
+            _ => {}
+        }
+        if let Some(token) = &settings.token {
+            store(env)?.set(&crate::auth::credentials::account(Some(&name)), token)?;
+        }
+        settings.apply(profiles.profiles.entry(name.clone()).or_default());
+        if profiles.active.is_none() {
+            profiles.active = Some(name.clone());
+        }
+        Ok(())
+    })?;
+    let done = if creating { "created" } else { "updated" };
+    Ok(format!("{done} profile `{name}`\n"))
+}
+
+mod create {
+    use super::*;
+
+    pub(super) const BUILTIN: Builtin = Builtin {
+        name: "create",
+        synopsis: "create <name>",
+        cli,
+        exec: Exec::Run(exec),
+        values: None,
+    };
+
+    fn cli() -> Command {
+        with_settings(Command::new("create").about("Create a profile (the first becomes active)"))
+            .after_help(
+                "Examples:\n  epilot profile create staging --server https://staging.example --org-id 123\n  \
+                 epilot profile create prod --token \"$TOKEN\" -H 'x-team: billing'",
             )
-        }
-        "use" => {
-            Profiles::update(&places, |profiles| {
-                profiles.get(&name)?;
-                profiles.active = Some(name.clone());
-                Ok(())
-            })?;
-            format!("profile `{name}` is now active")
-        }
-        "list" => {
-            let profiles = Profiles::load(&places)?;
-            if profiles.profiles.is_empty() {
-                "no profiles yet: `epilot profile create <name> --server URL`".to_string()
-            } else {
-                profiles
-                    .profiles
-                    .iter()
-                    .map(|(n, p)| {
-                        let mark = if profiles.active.as_deref() == Some(n) {
-                            "*"
-                        } else {
-                            " "
-                        };
-                        format!(
-                            "{mark} {n}  {}",
-                            p.server.as_deref().unwrap_or("(the document's server)")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            }
-        }
-        "show" => {
-            let profiles = Profiles::load(&places)?;
-            let (_, p) = profiles.get(&name)?;
-            let token = store(env)?
-                .get(&crate::auth::credentials::account(Some(&name)))?
-                .map_or("(none stored)".to_string(), |t| {
-                    crate::request::secret::mask(&t)
-                });
-            let mut lines = vec![
-                format!(
-                    "profile: {name}{}",
-                    if profiles.active.as_deref() == Some(&name) {
-                        " (active)"
-                    } else {
-                        ""
-                    }
-                ),
-                format!(
-                    "server: {}",
-                    p.server.as_deref().unwrap_or("(the document's server)")
-                ),
-                format!("organisation: {}", p.org_id.as_deref().unwrap_or("(none)")),
-                format!("token: {token}"),
-            ];
-            lines.extend(p.headers.iter().map(|h| {
-                let header = crate::request::parse_header(h);
-                match header {
-                    Ok(h) if crate::request::is_sensitive(&h.name) => format!(
-                        "header: {}: {}",
-                        h.name,
-                        crate::request::secret::mask(h.value.expose())
-                    ),
-                    _ => format!("header: {h}"),
-                }
-            }));
-            lines.join("\n")
-        }
-        "delete" => {
-            Profiles::update(&places, |profiles| {
-                profiles.get(&name)?;
-                profiles.profiles.remove(&name);
-                if profiles.active.as_deref() == Some(&name) {
-                    profiles.active = None;
-                }
-                Ok(())
-            })?;
-            let _ = store(env)?.delete(&crate::auth::credentials::account(Some(&name)));
-            format!("deleted profile `{name}` and its stored token")
-        }
-        _ => return Ok(exit::USAGE),
+    }
+
+    fn exec(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        let message = save(m, env, true)?;
+        write_out(message.as_bytes(), env)
+    }
+}
+
+mod update {
+    use super::*;
+
+    pub(super) const BUILTIN: Builtin = Builtin {
+        name: "update",
+        synopsis: "update <name>",
+        cli,
+        exec: Exec::Run(exec),
+        values: Some(names),
     };
-    write_out(format!("{message}\n").as_bytes(), env)
+
+    fn cli() -> Command {
+        with_settings(
+            Command::new("update")
+                .about("Change a profile: set its server, organisation or token, add headers"),
+        )
+        .after_help("Example:\n  epilot profile update staging --org-id 456")
+    }
+
+    fn exec(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        let message = save(m, env, false)?;
+        write_out(message.as_bytes(), env)
+    }
+}
+
+mod use_ {
+    use super::*;
+
+    pub(super) const BUILTIN: Builtin = Builtin {
+        name: "use",
+        synopsis: "use <name>",
+        cli,
+        exec: Exec::Run(exec),
+        values: Some(names),
+    };
+
+    fn cli() -> Command {
+        Command::new("use")
+            .about("Make a profile the active one")
+            .arg(name_arg())
+            .after_help("Example:\n  epilot profile use staging")
+    }
+
+    fn exec(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        let name = name_of(m);
+        let places = places(env)?;
+        super::super::check_stdout(env)?;
+        Profiles::update(&places, |profiles| {
+            profiles.get(&name)?;
+            profiles.active = Some(name.clone());
+            Ok(())
+        })?;
+        write_out(format!("profile `{name}` is now active\n").as_bytes(), env)
+    }
+}
+
+mod list {
+    use super::*;
+
+    pub(super) const BUILTIN: Builtin = Builtin {
+        name: "list",
+        synopsis: "list",
+        cli,
+        exec: Exec::Run(exec),
+        values: None,
+    };
+
+    fn cli() -> Command {
+        Command::new("list")
+            .about("List the profiles, the active one marked with *")
+            .after_help("Example:\n  epilot profile list")
+    }
+
+    fn exec(_: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        let profiles = Profiles::load(&places(env)?)?;
+        if profiles.profiles.is_empty() {
+            return write_out(
+                b"no profiles yet: `epilot profile create <name> --server URL`\n",
+                env,
+            );
+        }
+        let mut out = String::new();
+        for (name, profile) in &profiles.profiles {
+            let mark = if profiles.active.as_deref() == Some(name) {
+                "*"
+            } else {
+                " "
+            };
+            let server = profile
+                .server
+                .as_deref()
+                .unwrap_or("(the document's server)");
+            out.push_str(&format!("{mark} {name}  {server}\n"));
+        }
+        write_out(out.as_bytes(), env)
+    }
+}
+
+mod show {
+    use super::*;
+
+    pub(super) const BUILTIN: Builtin = Builtin {
+        name: "show",
+        synopsis: "show <name>",
+        cli,
+        exec: Exec::Run(exec),
+        values: Some(names),
+    };
+
+    fn cli() -> Command {
+        Command::new("show")
+            .about("Show a profile's settings (its token and secret headers masked)")
+            .arg(name_arg())
+            .after_help("Example:\n  epilot profile show staging")
+    }
+
+    fn exec(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        let name = name_of(m);
+        let profiles = Profiles::load(&places(env)?)?;
+        let (_, profile) = profiles.get(&name)?;
+        let token = store(env)?
+            .get(&crate::auth::credentials::account(Some(&name)))?
+            .map_or("(none stored)".to_string(), |t| {
+                crate::request::secret::mask(&t)
+            });
+        let active = if profiles.active.as_deref() == Some(&name) {
+            " (active)"
+        } else {
+            ""
+        };
+        let mut lines = vec![
+            format!("profile: {name}{active}"),
+            format!(
+                "server: {}",
+                profile
+                    .server
+                    .as_deref()
+                    .unwrap_or("(the document's server)")
+            ),
+            format!(
+                "organisation: {}",
+                profile.org_id.as_deref().unwrap_or("(none)")
+            ),
+            format!("token: {token}"),
+        ];
+        lines.extend(profile.headers.iter().map(|h| shown_header(h)));
+        write_out(format!("{}\n", lines.join("\n")).as_bytes(), env)
+    }
+
+    /// A saved header as `profile show` prints it: secret values masked.
+    fn shown_header(text: &str) -> String {
+        match crate::request::parse_header(text) {
+            Ok(h) if crate::request::is_sensitive(&h.name) => format!(
+                "header: {}: {}",
+                h.name,
+                crate::request::secret::mask(h.value.expose())
+            ),
+            _ => format!("header: {text}"),
+        }
+    }
+}
+
+mod delete {
+    use super::*;
+
+    pub(super) const BUILTIN: Builtin = Builtin {
+        name: "delete",
+        synopsis: "delete <name>",
+        cli,
+        exec: Exec::Run(exec),
+        values: Some(names),
+    };
+
+    fn cli() -> Command {
+        Command::new("delete")
+            .about("Delete a profile and its stored token")
+            .arg(name_arg())
+            .after_help("Example:\n  epilot profile delete staging")
+    }
+
+    /// The token goes under the profiles lock, before the profile: an `auth token --profile`
+    /// racing with this either lands before (and is deleted) or finds no profile.
+    fn exec(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
+        let name = name_of(m);
+        let places = places(env)?;
+        super::super::check_stdout(env)?;
+        Profiles::update(&places, |profiles| {
+            profiles.get(&name)?;
+            store(env)?.delete(&crate::auth::credentials::account(Some(&name)))?;
+            profiles.profiles.remove(&name);
+            if profiles.active.as_deref() == Some(&name) {
+                profiles.active = None;
+            }
+            Ok(())
+        })?;
+        write_out(
+            format!("deleted profile `{name}` and its stored token\n").as_bytes(),
+            env,
+        )
+    }
 }

@@ -45,6 +45,9 @@ pub fn exit_on_interrupt() {
             if let Some(path) = partial_file().take() {
                 let _ = std::fs::remove_file(path);
             }
+            for path in crate::state::paths::pending_temporaries() {
+                let _ = std::fs::remove_file(path);
+            }
             use std::io::Write;
             let _ = writeln!(std::io::stderr(), "\ninterrupted");
             std::process::exit(i32::from(crate::error::exit::INTERRUPTED));

@@ -108,6 +108,9 @@ impl Availability {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registry {
     pub definitions: BTreeMap<String, String>,
+    /// Fields a newer epilot (or a person) wrote: kept as they are on rewrite.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl Registry {
@@ -139,7 +142,8 @@ impl Registry {
         let outcome = change(&mut registry)?;
         if registry != before {
             let text = serde_json::to_vec_pretty(&registry).expect("a registry serialises");
-            crate::state::paths::write_atomically(&file, &text, false)?;
+            // Private like the other state files: it names the user's own documents.
+            crate::state::paths::write_atomically(&file, &text, true)?;
         }
         Ok(outcome)
     }

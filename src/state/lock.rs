@@ -39,8 +39,11 @@ pub fn exclusive(data: &Path) -> Result<Lock> {
 
 fn exclusive_within(data: &Path, patience: Duration) -> Result<Lock> {
     let path = lock_path(data);
-    let file = open(&path)
-        .map_err(|e| Error::usage(format!("cannot open the lock file {}: {e}", path.display())))?;
+    let file = open(&path).map_err(|e| {
+        Error::usage(format!("cannot open the lock file {}: {e}", path.display())).with_help(
+            "it must be a plain file epilot can write; remove it if it is a link or a folder",
+        )
+    })?;
     let deadline = Instant::now() + patience;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -95,7 +98,9 @@ fn open(path: &Path) -> std::io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        // A lock file planted as a symlink would make epilot create or lock whatever it
+        // points to: a link is refused (ELOOP), never followed.
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     options.open(path)
 }
@@ -120,6 +125,21 @@ mod tests {
         std::fs::create_dir(&path).unwrap();
         let folder = read_json::<Vec<u8>>(&path).unwrap_err();
         assert!(folder.message.starts_with("cannot read "), "{folder}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_lock_link_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("definitions.json");
+        let target = dir.path().join("created");
+        std::os::unix::fs::symlink(&target, lock_path(&data)).unwrap();
+        let error = exclusive(&data).unwrap_err();
+        assert!(
+            error.message.contains("cannot open the lock file"),
+            "{error}"
+        );
+        assert!(!target.exists(), "the link was followed");
     }
 
     #[test]

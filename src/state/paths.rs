@@ -264,7 +264,10 @@ pub fn write_atomically_as(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> 
         .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
     let cannot_write =
         |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
+    remove_stale_temporaries(path);
     let temporary = temporary_name(path)?;
+    // Registered before it exists, so an interrupt at any point after finds it.
+    let _pending = Pending::register(&temporary);
     let mut file = create_new(&temporary, mode).map_err(cannot_write)?;
     let result = (|| -> std::io::Result<()> {
         #[cfg(unix)]
@@ -283,6 +286,76 @@ pub fn write_atomically_as(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> 
     }
     sync_dir(dir);
     Ok(())
+}
+
+/// Temporary files being written now: the interrupt handler (`env::term`) removes them, since
+/// it exits without running destructors; a SIGKILL leaves them to [`remove_stale_temporaries`].
+static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The temporary files a write has under way, for the interrupt handler to remove.
+pub fn pending_temporaries() -> Vec<PathBuf> {
+    pending().clone()
+}
+
+/// Keeps a temporary file on the pending list while it lives.
+struct Pending(PathBuf);
+
+impl Pending {
+    fn register(path: &Path) -> Pending {
+        pending().push(path.to_path_buf());
+        Pending(path.to_path_buf())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        pending().retain(|p| p != &self.0);
+    }
+}
+
+/// How old a left-over temporary file must be before a later write removes it: a write takes
+/// milliseconds, so an older one belongs to a process that was killed.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes `.<name>.<hex>.tmp` files beside `path` that a killed write left behind (the ones
+/// of the credential store hold tokens). Callers write under the file's lock, so no live
+/// write of the same file is under way.
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(std::io::Result::ok) {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let is_ours = file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if is_ours && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `<dir>/.<name>.<32 random hex digits>.tmp`: nobody can guess it to plant a link there.

@@ -19,6 +19,9 @@ pub struct Profile {
     /// Sent with every request, as `Key: Value`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<String>,
+    /// Fields a newer epilot (or a person) wrote: kept as they are on rewrite.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl Profile {
@@ -50,6 +53,10 @@ pub struct Profiles {
     pub active: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+    /// Fields a newer epilot (or a person) wrote: kept as they are on rewrite. Being a map,
+    /// it also makes serde refuse a file that is not a JSON object (`[]`).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl Profiles {
@@ -60,7 +67,25 @@ impl Profiles {
     /// The saved profiles; none when the file does not exist. A file that cannot be read or
     /// parsed is an error, never "no profiles", so that a later change cannot overwrite it.
     pub fn load(places: &Places) -> Result<Profiles> {
-        Ok(crate::state::lock::read_json(&Profiles::file(places))?.unwrap_or_default())
+        let file = Profiles::file(places);
+        let profiles: Profiles = crate::state::lock::read_json(&file)?.unwrap_or_default();
+        profiles.check_names(&file)?;
+        Ok(profiles)
+    }
+
+    /// A name written by hand that no `profile create` would accept (`../x`, control
+    /// characters) is refused, not skipped: skipping would drop it on the next rewrite.
+    fn check_names(&self, file: &std::path::Path) -> Result<()> {
+        for name in self.profiles.keys().chain(self.active.iter()) {
+            crate::state::paths::check_name("profile", name).map_err(|e| {
+                Error::usage(format!("{} holds a bad profile name: {}", file.display(), e.message))
+                    .with_help(format!(
+                        "rename or remove that profile in {}; names use letters, digits, `-`, `_` and `.`",
+                        file.display()
+                    ))
+            })?;
+        }
+        Ok(())
     }
 
     /// The only way to change the profiles: under an exclusive lock, loads them, applies

@@ -2,6 +2,7 @@
 //! on 127.0.0.1, in an isolated environment.
 
 mod auth;
+mod builtins;
 mod catalog;
 mod corpus;
 mod definition;

@@ -10,25 +10,18 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::clap_outcome;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use super::registry::{self as builtins, Builtin, Exec};
 use crate::cli;
 use crate::env::{places, write_out, Env};
-use crate::error::{exit, Result};
+use crate::error::Result;
 use crate::spec::catalog::{self, Registry};
 use crate::spec::{self, source};
 use crate::state::paths::Places;
 
 /// The hidden command the shell scripts call.
 pub const ENGINE_COMMAND: &str = "__complete";
-
-pub const BUILT_INS: &[&str] = &[
-    "auth",
-    "completion",
-    "definitions",
-    "docs",
-    "help",
-    "profile",
-];
 
 /// Splits a command line like a POSIX shell would (quotes and backslashes); the last word is
 /// the one being completed, empty when the line ends in a space.
@@ -162,37 +155,30 @@ fn positional_candidates(
     places: &Places,
 ) -> Vec<String> {
     let registry = Registry::load(places);
-    match (invocation.api.as_deref(), invocation.operation.as_deref()) {
-        (None, _) => {
+    let builtin = invocation.api.as_deref().and_then(builtins::find);
+    match (
+        invocation.api.as_deref(),
+        builtin,
+        invocation.operation.as_deref(),
+    ) {
+        (None, _, _) => {
             let mut names = catalog::all_names(&registry);
-            names.extend(BUILT_INS.iter().map(|s| s.to_string()));
+            names.extend(builtins::BUILTINS.iter().map(|b| b.name.to_string()));
+            names.push("help".to_string());
             names
         }
-        (Some("docs"), None) => catalog::all_names(&registry),
-        (Some("completion"), None) => scripts::SHELLS.iter().map(|s| s.to_string()).collect(),
-        (Some("definitions"), None) => ["add", "allow", "list", "pull", "remove", "revoke"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        (Some("definitions"), Some("pull")) => {
-            catalog::KNOWN_APIS.iter().map(|s| s.to_string()).collect()
-        }
-        (Some("definitions"), Some("remove")) => registry.definitions.keys().cloned().collect(),
-        (Some("definitions"), Some("allow" | "revoke")) => crate::spec::overrides::names_here(),
-        (Some("auth"), None) => ["login", "logout", "status", "token"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        (Some("profile"), None) => ["create", "delete", "list", "show", "update", "use"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        (Some("profile"), Some("use" | "show" | "delete" | "update")) => profile_names(places),
-        (Some(api), None) if !BUILT_INS.contains(&api) => {
-            offline_spec(api, invocation.definition.as_deref(), places)
-                .map(|loaded| loaded.api.operation_names().map(str::to_string).collect())
-                .unwrap_or_default()
-        }
+        (_, Some(builtin), None) => match builtin.values {
+            Some(values) => values(places),
+            None => builtin.sub_names(),
+        },
+        (_, Some(builtin), Some(sub)) => builtin
+            .sub(sub)
+            .and_then(|s| s.values)
+            .map(|values| values(places))
+            .unwrap_or_default(),
+        (Some(api), None, None) => offline_spec(api, invocation.definition.as_deref(), places)
+            .map(|loaded| loaded.api.operation_names().map(str::to_string).collect())
+            .unwrap_or_default(),
         _ => {
             let _ = words;
             Vec::new()
@@ -253,15 +239,7 @@ fn parameter_candidates(
 
 /// Profile names from `profiles.json` in the config folder.
 fn profile_names(places: &Places) -> Vec<String> {
-    std::fs::read(places.config_dir.join("profiles.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .and_then(|v| {
-            v.get("profiles")
-                .and_then(Value::as_object)
-                .map(|p| p.keys().cloned().collect())
-        })
-        .unwrap_or_default()
+    crate::commands::profile::names(places)
 }
 
 /// Paths that start with `partial`, each behind `prefix`; folders end in `/`.
@@ -291,31 +269,38 @@ fn files(partial: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+pub(super) const BUILTIN: Builtin = Builtin {
+    name: "completion",
+    synopsis: "completion [<shell>] [--install]",
+    cli,
+    exec: Exec::Run(exec),
+    values: Some(|_| scripts::SHELLS.iter().map(|s| s.to_string()).collect()),
+};
+
+fn cli() -> Command {
+    Command::new("completion")
+        .about("Shell completion for bash, zsh, fish, PowerShell: print or install the script")
+        .arg(
+            Arg::new("shell")
+                .value_parser(["bash", "zsh", "fish", "powershell", "pwsh"])
+                .help("The shell [default: the one $SHELL names]"),
+        )
+        .arg(
+            Arg::new("install")
+                .long("install")
+                .action(ArgAction::SetTrue)
+                .help("Install it where the shell looks"),
+        )
+        .after_help(
+            "Examples:\n  epilot completion bash > ~/.epilot.bash\n  epilot completion --install",
+        )
+}
+
 /// `epilot completion [<shell>] [--install]`.
-pub fn run(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
-    use crate::commands::completion::scripts;
-    use clap::{Arg, ArgAction, Command};
-    let command = cli::root_command().subcommand(
-        Command::new("completion")
-            .about("Print or install the shell completion script")
-            .disable_help_flag(true)
-            .arg(Arg::new("shell").value_parser(["bash", "zsh", "fish", "powershell", "pwsh"]))
-            .arg(
-                Arg::new("install")
-                    .long("install")
-                    .action(ArgAction::SetTrue)
-                    .help("Install it where the shell looks"),
-            ),
-    );
-    let matches = match command.try_get_matches_from(args) {
-        Ok(matches) => matches,
-        Err(clap_error) => return clap_outcome(clap_error, env),
-    };
-    let Some((_, m)) = matches.subcommand() else {
-        return Ok(exit::USAGE);
-    };
+fn exec(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
     let named = m.get_one::<String>("shell").map(String::as_str);
     if m.get_flag("install") {
+        crate::commands::check_stdout(env)?;
         let shell = scripts::detect(named, (env.var)("SHELL").as_deref())?;
         let home = std::path::PathBuf::from((env.var)("HOME").unwrap_or_else(|| ".".into()));
         let dir = |name: &str| {
