@@ -136,7 +136,7 @@ pub fn help_for(words: &[String]) -> Option<String> {
     for word in words {
         current = current.find_subcommand_mut(word)?;
     }
-    Some(current.render_long_help().to_string())
+    Some(current.render_help().to_string())
 }
 
 /// Every command line that names a built-in (`["auth"]`, `["auth", "login"]`, ...).

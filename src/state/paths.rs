@@ -410,6 +410,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_temporary_file_is_pending_exactly_while_it_is_written() {
+        let path = Path::new("/nowhere/.profiles.json.00.tmp");
+        let pending = Pending::register(path);
+        assert!(pending_temporaries().contains(&path.to_path_buf()));
+        drop(pending);
+        assert!(!pending_temporaries().contains(&path.to_path_buf()));
+    }
+
+    #[test]
     fn env_overrides_win_over_xdg_and_home() {
         let vars = |pairs: &'static [(&'static str, &'static str)]| {
             move |name: &str| {

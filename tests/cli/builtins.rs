@@ -88,6 +88,7 @@ fn help_on_every_builtin_command_line_shows_it_and_changes_nothing() {
             [line.as_slice(), &["-h"]].concat(),
             [&["help"], line.as_slice()].concat(),
         ];
+        let mut shown = Vec::new();
         for args in asked {
             let output = run(&sandbox, &args);
             assert_eq!(
@@ -106,7 +107,9 @@ fn help_on_every_builtin_command_line_shows_it_and_changes_nothing() {
                 "{args:?}: {}",
                 stderr_of(&output)
             );
+            shown.push(output.stdout);
         }
+        assert_eq!(shown[0], shown[2], "{line:?}: `help` differs from `--help`");
     }
     // The lines of the issue, with the arguments that used to make them act.
     for args in [
@@ -401,4 +404,32 @@ fn with_stdout_closed_nothing_is_changed() {
         stderr_of(&output)
     );
     assert!(!config(&sandbox, "profiles.json").exists());
+}
+
+fn complete(sandbox: &Sandbox, line: &str) -> Vec<String> {
+    let output = succeeds(sandbox, &["__complete", "--line", line]);
+    stdout_of(&output).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn completion_offers_the_registry_and_each_commands_own_flags() {
+    let sandbox = Sandbox::new();
+    succeeds(&sandbox, &["profile", "create", "p1"]);
+    let top = complete(&sandbox, "epilot ");
+    for builtin in epilot::commands::registry::BUILTINS {
+        assert!(
+            top.contains(&builtin.name.to_string()),
+            "{}: {top:?}",
+            builtin.name
+        );
+    }
+    assert_eq!(
+        complete(&sandbox, "epilot auth "),
+        ["login", "logout", "status", "token"]
+    );
+    assert_eq!(complete(&sandbox, "epilot profile show "), ["p1"]);
+    let flags = complete(&sandbox, "epilot profile create x --");
+    assert!(flags.contains(&"--org-id".to_string()), "{flags:?}");
+    assert!(!flags.contains(&"--jsonata".to_string()), "{flags:?}");
+    assert_eq!(complete(&sandbox, "epilot auth logout --profile "), ["p1"]);
 }

@@ -113,7 +113,7 @@ pub fn candidates(line: &str, places: &Places) -> Vec<String> {
     let before: Vec<std::ffi::OsString> = words.iter().skip(1).map(Into::into).collect();
     let invocation = cli::prescan(&before);
     let previous = words.last().map(String::as_str).unwrap_or("");
-    let flags = cli::global_args();
+    let flags = builtin_flags(&invocation).unwrap_or_else(cli::global_args);
     let flag_taking_value = flags.iter().find(|a| {
         a.get_action().takes_values()
             && (a.get_long().is_some_and(|l| previous == format!("--{l}"))
@@ -147,6 +147,19 @@ pub fn candidates(line: &str, places: &Places) -> Vec<String> {
     found.sort();
     found.dedup();
     found
+}
+
+/// The flags of the built-in command the line names (its subcommand's, once named): a
+/// built-in takes only its own.
+fn builtin_flags(invocation: &cli::Invocation) -> Option<Vec<clap::Arg>> {
+    let builtin = builtins::find(invocation.api.as_deref()?)?;
+    let command = builtin.command();
+    let command = invocation
+        .operation
+        .as_deref()
+        .and_then(|name| command.find_subcommand(name))
+        .unwrap_or(&command);
+    Some(command.get_arguments().cloned().collect())
 }
 
 fn positional_candidates(
