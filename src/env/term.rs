@@ -45,9 +45,8 @@ pub fn exit_on_interrupt() {
             if let Some(path) = partial_file().take() {
                 let _ = std::fs::remove_file(path);
             }
-            for path in crate::state::paths::pending_temporaries() {
-                let _ = std::fs::remove_file(path);
-            }
+            // Held until the process ends, so no state write starts another temporary file.
+            let _held = crate::state::paths::remove_pending_temporaries();
             use std::io::Write;
             let _ = writeln!(std::io::stderr(), "\ninterrupted");
             std::process::exit(i32::from(crate::error::exit::INTERRUPTED));

@@ -266,9 +266,7 @@ pub fn write_atomically_as(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> 
         |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
     remove_stale_temporaries(path);
     let temporary = temporary_name(path)?;
-    // Registered before it exists, so an interrupt at any point after finds it.
-    let _pending = Pending::register(&temporary);
-    let mut file = create_new(&temporary, mode).map_err(cannot_write)?;
+    let (mut file, _pending) = Pending::create(&temporary, mode).map_err(cannot_write)?;
     let result = (|| -> std::io::Result<()> {
         #[cfg(unix)]
         if let Mode::Exactly(bits) = mode {
@@ -298,18 +296,32 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The temporary files a write has under way, for the interrupt handler to remove.
+/// The temporary files a write has under way.
 pub fn pending_temporaries() -> Vec<PathBuf> {
     pending().clone()
+}
+
+/// For the interrupt handler, which exits right after: removes the temporary files under way
+/// and keeps the list locked, so no write creates another before the process ends.
+pub fn remove_pending_temporaries() -> impl Sized {
+    let held = pending();
+    for path in held.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+    held
 }
 
 /// Keeps a temporary file on the pending list while it lives.
 struct Pending(PathBuf);
 
 impl Pending {
-    fn register(path: &Path) -> Pending {
-        pending().push(path.to_path_buf());
-        Pending(path.to_path_buf())
+    /// Creates the file and lists it in one step under the list's lock: an interrupt sees
+    /// either neither or both, never a file it does not know of.
+    fn create(path: &Path, mode: Mode) -> std::io::Result<(std::fs::File, Pending)> {
+        let mut list = pending();
+        let file = create_new(path, mode)?;
+        list.push(path.to_path_buf());
+        Ok((file, Pending(path.to_path_buf())))
     }
 }
 
@@ -411,11 +423,12 @@ mod tests {
 
     #[test]
     fn a_temporary_file_is_pending_exactly_while_it_is_written() {
-        let path = Path::new("/nowhere/.profiles.json.00.tmp");
-        let pending = Pending::register(path);
-        assert!(pending_temporaries().contains(&path.to_path_buf()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".profiles.json.00.tmp");
+        let (_file, pending) = Pending::create(&path, Mode::Private).unwrap();
+        assert!(pending_temporaries().contains(&path));
         drop(pending);
-        assert!(!pending_temporaries().contains(&path.to_path_buf()));
+        assert!(!pending_temporaries().contains(&path));
     }
 
     #[test]
