@@ -135,7 +135,8 @@ impl Settings {
 
 /// Creates or changes profile `name` under the profiles lock. The token is stored first,
 /// under the same lock, so a profile never exists without the token it was given and no
-/// `profile delete` can slip in between.
+/// `profile delete` can slip in between; a new profile given no token has none, so it can
+/// never inherit one left behind by an earlier profile of that name.
 fn save(m: &ArgMatches, env: &mut Env<'_>, creating: bool) -> Result<String> {
     let name = name_of(m);
     crate::state::paths::check_name("profile", &name)?;
@@ -151,8 +152,14 @@ fn save(m: &ArgMatches, env: &mut Env<'_>, creating: bool) -> Result<String> {
             (false, false) => return Err(profiles.get(&name).unwrap_err()),
             _ => {}
         }
-        if let Some(token) = &settings.token {
-            store(env)?.set(&crate::auth::credentials::account(Some(&name)), token)?;
+        let account = crate::auth::credentials::account(Some(&name));
+        match &settings.token {
+            Some(token) => store(env)?.set(&account, token)?,
+            // A new profile starts without a token, whatever an earlier one of that name left.
+            None if creating => {
+                store(env)?.delete(&account)?;
+            }
+            None => {}
         }
         settings.apply(profiles.profiles.entry(name.clone()).or_default());
         if profiles.active.is_none() {

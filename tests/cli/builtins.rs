@@ -433,3 +433,22 @@ fn completion_offers_the_registry_and_each_commands_own_flags() {
     assert!(!flags.contains(&"--jsonata".to_string()), "{flags:?}");
     assert_eq!(complete(&sandbox, "epilot auth logout --profile "), ["p1"]);
 }
+
+#[test]
+fn a_new_profile_never_inherits_a_token_left_under_its_name() {
+    let sandbox = Sandbox::new();
+    succeeds(
+        &sandbox,
+        &["profile", "create", "seed", "--token", "tok-seed"],
+    );
+    // As a crash or an older epilot could leave it: a token whose profile is gone.
+    let tokens = config(&sandbox, "credentials.json");
+    let mut stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&tokens).unwrap()).unwrap();
+    stored["profile:x"] = "ORPHAN".into();
+    std::fs::write(&tokens, stored.to_string()).unwrap();
+    assert!(std::fs::read_to_string(&tokens).unwrap().contains("ORPHAN"));
+    succeeds(&sandbox, &["profile", "create", "x"]);
+    let shown = stdout_of(&succeeds(&sandbox, &["profile", "show", "x"]));
+    assert!(shown.contains("token: (none stored)"), "{shown}");
+}
