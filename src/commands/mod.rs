@@ -1,6 +1,7 @@
-//! The built-in commands beside the API calls, one file each: `docs`, `definitions`,
-//! `completion` (and the completion engine the shell scripts call back), `auth`, `profile`,
-//! and the listings of APIs and operations.
+//! The built-in commands beside the API calls: `docs`, `definitions`, `completion` (and the
+//! completion engine the shell scripts call back), `auth`, `profile`, each declaring itself
+//! (`cli()`) and running (`exec()`), listed once in `registry`; and the listings of APIs and
+//! operations.
 
 pub(crate) mod auth;
 pub mod completion;
