@@ -22,8 +22,10 @@ pub(super) const BUILTIN: Builtin = Builtin {
 };
 
 fn cli() -> Command {
+    // Global, so `--profile` may stand anywhere on the line, as it may for an API call.
     Command::new("auth")
         .about("Log in, inspect and remove the token for requests; one per profile")
+        .arg(profile_arg().global(true))
         .after_help(
             "Examples:\n  epilot auth login\n  printf %s \"$TOKEN\" | epilot auth token --profile staging",
         )
@@ -140,7 +142,6 @@ mod token {
                     .value_name("TOKEN")
                     .help("The token; prefer stdin, which keeps it out of the shell history"),
             )
-            .arg(profile_arg())
             .after_help(
                 "Examples:\n  printf %s \"$TOKEN\" | epilot auth token\n  epilot auth token \"$TOKEN\" --profile staging",
             )
@@ -202,7 +203,6 @@ mod login {
                     .value_parser(clap::value_parser!(u32).range(1..=86_400))
                     .help("How long to wait for the browser login (default 300)"),
             )
-            .arg(profile_arg())
             .after_help(
                 "Examples:\n  epilot auth login\n  epilot auth login --profile staging --readonly",
             )
@@ -263,7 +263,6 @@ mod status {
     fn cli() -> Command {
         Command::new("status")
             .about("Show which token is in force and whose it is, never the token")
-            .arg(profile_arg())
             .arg(
                 Arg::new("token")
                     .short('t')
@@ -341,7 +340,6 @@ mod logout {
     fn cli() -> Command {
         Command::new("logout")
             .about("Remove the stored token")
-            .arg(profile_arg())
             .after_help("Examples:\n  epilot auth logout\n  epilot auth logout --profile staging")
     }
 

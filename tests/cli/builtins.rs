@@ -452,3 +452,20 @@ fn a_new_profile_never_inherits_a_token_left_under_its_name() {
     let shown = stdout_of(&succeeds(&sandbox, &["profile", "show", "x"]));
     assert!(shown.contains("token: (none stored)"), "{shown}");
 }
+
+#[test]
+fn the_profile_flag_of_auth_may_stand_anywhere_on_the_line() {
+    let sandbox = Sandbox::new();
+    succeeds(&sandbox, &["profile", "create", "p1"]);
+    succeeds(&sandbox, &["profile", "create", "p2"]);
+    for args in [
+        &["--profile", "p2", "auth", "token", "tok-2"][..],
+        &["auth", "--profile", "p2", "token", "tok-2"],
+        &["auth", "token", "tok-2", "--profile", "p2"],
+    ] {
+        let output = stdout_of(&succeeds(&sandbox, args));
+        assert!(output.contains("profile `p2`"), "{args:?}: {output}");
+    }
+    let status = stdout_of(&succeeds(&sandbox, &["--profile", "p2", "auth", "status"]));
+    assert!(status.contains("profile: p2"), "{status}");
+}

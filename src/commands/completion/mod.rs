@@ -153,7 +153,9 @@ pub fn candidates(line: &str, places: &Places) -> Vec<String> {
 /// built-in takes only its own.
 fn builtin_flags(invocation: &cli::Invocation) -> Option<Vec<clap::Arg>> {
     let builtin = builtins::find(invocation.api.as_deref()?)?;
-    let command = builtin.command();
+    let mut command = builtin.command();
+    // Built, so flags a group shares with its subcommands (`global`) reach them.
+    command.build();
     let command = invocation
         .operation
         .as_deref()
