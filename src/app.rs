@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::auth;
 use crate::auth::credentials;
 use crate::cli::operation;
-use crate::cli::{self, Options};
+use crate::cli::{self, Delivery, Interaction, Layout, Options, Trace};
 use crate::commands::list;
 use crate::commands::{self, clap_outcome, print_notes};
 use crate::env::term::{self, Terminal};
@@ -19,7 +19,7 @@ use crate::input::{body, params, violation};
 use crate::interactive;
 use crate::interactive::prompt;
 use crate::output::help;
-use crate::output::{self, json_fmt::Layout, pager, OutputFile, Settings};
+use crate::output::{self, json_fmt, pager, OutputFile, Settings};
 use crate::request;
 use crate::spec::{self, index, LoadedApi};
 use crate::state::profiles::Profiles;
@@ -67,12 +67,15 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Some(name) => Some(find_operation(&loaded, name)?),
         None => None,
     };
-    let tree = operation::tree(&loaded.api, operation.as_ref());
-    let matches = match tree.try_get_matches_from(args) {
+    let mut tree = operation::tree(&loaded.api, operation.as_ref());
+    let matches = match tree.try_get_matches_from_mut(args) {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
     let innermost = cli::innermost(&matches);
+    if let Err(clap_error) = cli::refuse_contradictions(&mut tree, &matches) {
+        return clap_outcome(clap_error, env);
+    }
     let options = Options::from_matches(innermost);
     let style = if term::use_colour(
         options.color,
@@ -84,7 +87,9 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         help::PLAIN
     };
     match operation {
-        None if options.help && options.json => print_json(&help::api_json(&loaded.api), env),
+        None if options.help && options.layout == Layout::Compact => {
+            print_json(&help::api_json(&loaded.api), env)
+        }
         None if options.help => show_long(&list::operations(&loaded.api), env),
         None if interactive(&options, env) => {
             let name = interactive::pick_operation(&mut terminal_prompter(env), &loaded.api)?;
@@ -92,7 +97,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             call(&loaded, &op, &[], &options, env)
         }
         None => write_out(list::operations(&loaded.api).as_bytes(), env),
-        Some(op) if options.help && options.json => print_json(
+        Some(op) if options.help && options.layout == Layout::Compact => print_json(
             &help::operation_json(&loaded.api.name, &loaded.document, &op),
             env,
         ),
@@ -162,7 +167,7 @@ fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
 /// Whether a person can be asked: stdin and stdout are terminals and `--no-interactive` is
 /// not given. Scripts and pipes never wait for input.
 fn interactive(options: &Options, env: &Env<'_>) -> bool {
-    env.terminal.stdin && env.terminal.stdout && !options.no_interactive
+    env.terminal.stdin && env.terminal.stdout && options.interaction != Interaction::Never
 }
 
 fn terminal_prompter(env: &Env<'_>) -> prompt::terminal::Terminal {
@@ -183,6 +188,7 @@ fn check_input(
 ) -> Result<()> {
     let mut problems = collected.problems.clone();
     let missing = params::missing_required(op, &collected.values);
+    let empty_path = params::empty_path_values(op, &collected.values);
     if options.no_validate {
         let path_missing: Vec<violation::Violation> = op
             .params
@@ -191,10 +197,13 @@ fn check_input(
             .filter(|(p, v)| p.location == spec::Location::Path && v.is_none())
             .map(|(p, _)| params::label(p))
             .filter_map(|label| missing.iter().find(|m| m.at == label).cloned())
+            .chain(empty_path)
             .collect();
         if !path_missing.is_empty() {
             problems.extend(path_missing);
-            return Err(violation::rejection(&op.entry.name, &problems));
+            return Err(violation::rejection(&op.entry.name, &problems).with_help(
+                "give every path value: without one the URL cannot be built, --no-validate or not",
+            ));
         }
         if let Some(body::BodyInput::Raw(bytes)) = body.filter(|_| body::expects_json(op)) {
             body::check_json(bytes)?;
@@ -206,6 +215,7 @@ fn check_input(
         return Ok(());
     }
     problems.extend(missing);
+    problems.extend(empty_path);
     if body.is_none() && op.body.as_ref().is_some_and(|b| b.required) {
         problems.push(violation::Violation::new(
             "body",
@@ -291,6 +301,9 @@ fn check_response(
     Ok(Box::new(io::Cursor::new(held)))
 }
 
+/// One operation call, in named steps: refuse what cannot work, gather and check the input,
+/// prepare the request, then print it (`--dry-run`) or send it (or mock it) and present the
+/// answer. Everything that can be checked is checked before anything is sent.
 fn call(
     loaded: &LoadedApi,
     op: &spec::Operation,
@@ -298,19 +311,68 @@ fn call(
     options: &Options,
     env: &mut Env<'_>,
 ) -> Result<u8> {
-    if options.guided && !interactive(options, env) {
-        return Err(Error::usage(
-            "--guided asks at a terminal, but stdin or stdout is not one (or --no-interactive is set)",
-        )
-        .with_help(format!(
-            "pass the values as flags; `epilot {} {} --help` lists them",
-            loaded.api.name, op.entry.name
-        )));
+    refuse_unanswerable(loaded, op, options, env)?;
+    let places = places(env)?;
+    let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
+    let (values, body) = gather_input(
+        loaded,
+        op,
+        positionals,
+        options,
+        &places,
+        prompter.as_mut(),
+        env,
+    )?;
+    let asker = prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter);
+    let prepared = prepare(loaded, op, &values, body, options, &places, asker, env)?;
+    if options.delivery == Delivery::DryRun {
+        output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
+        return Ok(exit::OK);
+    }
+    if let Some(prompter) = &mut prompter {
+        confirm_guided(op, &prepared, options, prompter)?;
+    }
+    let file = answer_file(options)?;
+    let mut response = deliver(loaded, op, &prepared, options, env)?;
+    present(loaded, op, &mut response, options, env, file)
+}
+
+/// What no input can fix, found before any is asked for: `--guided` without a terminal, and a
+/// `--jsonata` expression that does not parse.
+fn refuse_unanswerable(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    options: &Options,
+    env: &Env<'_>,
+) -> Result<()> {
+    if options.interaction == Interaction::Guided && !interactive(options, env) {
+        return Err(
+            Error::usage("--guided asks at a terminal, but stdin or stdout is not one").with_help(
+                format!(
+                    "pass the values as flags; `epilot {} {} --help` lists them",
+                    loaded.api.name, op.entry.name
+                ),
+            ),
+        );
     }
     if let Some(expression) = &options.jsonata {
         output::jsonata::check(expression)
             .map_err(|e| output::jsonata_error(expression, &e, false))?;
     }
+    Ok(())
+}
+
+/// The parameter values and body from the command line and stdin, filled in at a terminal,
+/// and checked: every problem at once, or the input to send.
+fn gather_input(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    positionals: &[String],
+    options: &Options,
+    places: &crate::state::paths::Places,
+    prompter: Option<&mut prompt::terminal::Terminal>,
+    env: &mut Env<'_>,
+) -> Result<(params::ParamValues, Option<body::BodyInput>)> {
     let mut collected = params::collect(op, positionals, &options.params, options.no_validate)?;
     let mut body = body::collect(
         op,
@@ -321,15 +383,13 @@ fn call(
             reader: env.stdin,
         },
     )?;
-    let places = places(env)?;
-    let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
-    if let Some(prompter) = &mut prompter {
+    if let Some(prompter) = prompter {
         let fill = interactive::Fill {
             document: &loaded.document,
             api: &loaded.api.name,
             op,
-            places: &places,
-            scope: if options.guided {
+            places,
+            scope: if options.interaction == Interaction::Guided {
                 interactive::Scope::Everything
             } else {
                 interactive::Scope::Missing
@@ -338,7 +398,6 @@ fn call(
         interactive::fill_in(prompter, &fill, &mut collected, &mut body)?;
     }
     check_input(loaded, op, &collected, body.as_ref(), options, env)?;
-    let values = collected.values;
     if body.is_some() && op.body.is_none() {
         let _ = writeln!(
             env.stderr,
@@ -346,7 +405,23 @@ fn call(
             op.entry.name
         );
     }
-    let profiles = Profiles::load(&places)?;
+    Ok((collected.values, body))
+}
+
+/// The request as it would be sent: the URL from the profile, `--server` or the document,
+/// and the token and profile headers only where they may go.
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    values: &params::ParamValues,
+    body: Option<body::BodyInput>,
+    options: &Options,
+    places: &crate::state::paths::Places,
+    prompter: Option<&mut dyn prompt::Prompter>,
+    env: &mut Env<'_>,
+) -> Result<request::PreparedRequest> {
+    let profiles = Profiles::load(places)?;
     let profile_env = (env.var)("EPILOT_PROFILE");
     let profile = profiles.select(options.profile.as_deref(), profile_env.as_deref())?;
     // A profile's server replaces the document's; --server on this line beats both.
@@ -359,7 +434,7 @@ fn call(
     };
     let base_url = request::base_url(servers, server.as_deref(), &loaded.origin)?;
     // Who may receive a secret is decided on the URL that is sent, not on the base URL.
-    let url = request::url_for(op, &values, &base_url)?;
+    let url = request::url_for(op, values, &base_url)?;
     let chosen = chosen_origins(profile_server.as_deref(), options.server.as_deref());
     let mut withheld = Vec::new();
     let to = auth::Destination {
@@ -371,7 +446,7 @@ fn call(
         op,
         options,
         env,
-        prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter),
+        prompter,
         profile.map(|(name, _)| name),
         &to,
         &mut withheld,
@@ -384,16 +459,15 @@ fn call(
     headers.extend(options.headers.iter().cloned());
     let prepared = request::build(request::Plan {
         op,
-        values: &values,
+        values,
         body,
         url: &url,
         token: token.as_ref(),
         headers: &headers,
     })?;
-
     if op.auth == spec::Auth::Bearer
         && prepared.header("authorization").is_none()
-        && !options.mock
+        && options.delivery != Delivery::Mock
         && withheld.is_empty()
     {
         let _ = writeln!(
@@ -402,38 +476,52 @@ fn call(
             op.entry.name
         );
     }
-    if options.dry_run {
-        output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
-        return Ok(exit::OK);
+    Ok(prepared)
+}
+
+/// `--guided`: a request that would be sent is shown and must be confirmed first.
+fn confirm_guided(
+    op: &spec::Operation,
+    prepared: &request::PreparedRequest,
+    options: &Options,
+    prompter: &mut prompt::terminal::Terminal,
+) -> Result<()> {
+    if options.interaction != Interaction::Guided || options.delivery != Delivery::Send {
+        return Ok(());
     }
-    if let (Some(prompter), true, false) = (&mut prompter, options.guided, options.mock) {
-        let mut preview = Vec::new();
-        output::write_preview(&mut preview, &prepared).map_err(crate::error::io_error)?;
-        interactive::confirm_send(
-            prompter,
-            op.entry.method,
-            &String::from_utf8_lossy(&preview),
-        )?;
+    let mut preview = Vec::new();
+    output::write_preview(&mut preview, prepared).map_err(crate::error::io_error)?;
+    interactive::confirm_send(
+        prompter,
+        op.entry.method,
+        &String::from_utf8_lossy(&preview),
+    )
+}
+
+/// The answer: from the network, or with `--mock` from the document.
+fn deliver(
+    loaded: &LoadedApi,
+    op: &spec::Operation,
+    prepared: &request::PreparedRequest,
+    options: &Options,
+    env: &mut Env<'_>,
+) -> Result<transport::Response> {
+    let verbose = options.trace == Trace::Exchange;
+    if verbose {
+        output::write_request_trace(env.stderr, prepared).map_err(crate::error::io_error)?;
     }
-    let file = answer_file(options)?;
-    if options.verbose {
-        output::write_request_trace(env.stderr, &prepared).map_err(crate::error::io_error)?;
+    if options.delivery == Delivery::Mock {
+        return Ok(mock::response(&loaded.document, op, &mut *env.stderr));
     }
-    let mut response = if options.mock {
-        mock::response(&loaded.document, op, &mut *env.stderr)
-    } else {
-        let settings = transport_settings(options, env);
-        // Ctrl-C while waiting: exit 130, nothing half-received printed, nothing flushed.
-        term::exit_on_interrupt();
-        let verbose = options.verbose;
-        let stderr = &mut *env.stderr;
-        transport::send(&prepared, &settings, &mut |event| {
-            if verbose {
-                write_transport_event(stderr, event);
-            }
-        })?
-    };
-    present(loaded, op, &mut response, options, env, file)
+    let settings = transport_settings(options, env);
+    // Ctrl-C while waiting: exit 130, nothing half-received printed, nothing flushed.
+    term::exit_on_interrupt();
+    let stderr = &mut *env.stderr;
+    transport::send(prepared, &settings, &mut |event| {
+        if verbose {
+            write_transport_event(stderr, event);
+        }
+    })
 }
 
 /// Where the answer will go, made sure of before anything is sent: the `-o` file (created
@@ -506,7 +594,7 @@ fn token_for(
         profile,
         &mut || credentials::open(&places(env)?, store_settings, &mut |_| {}),
     )?;
-    let prompter = prompter.filter(|_| !options.dry_run && !options.mock);
+    let prompter = prompter.filter(|_| options.delivery == Delivery::Send);
     let resolved = match (resolved, prompter) {
         (None, Some(prompter)) if op.auth == spec::Auth::Bearer => {
             let question = prompt::Ask::new(format!(
@@ -591,7 +679,7 @@ fn present(
     env: &mut Env<'_>,
     file: Option<OutputFile>,
 ) -> Result<u8> {
-    if options.include || options.verbose {
+    if options.trace.shows_head() {
         output::write_response_head(env.stderr, response).map_err(crate::error::io_error)?;
     }
     let cap = options
@@ -605,10 +693,9 @@ fn present(
     // An error answer streams like any other; its first bytes are kept for the summary line.
     let mut body = output::KeepPrefix::new(body, if failed { output::SUMMARY_PREFIX } else { 0 });
     let settings = Settings {
-        layout: if options.json {
-            Layout::Compact
-        } else {
-            Layout::Pretty
+        layout: match options.layout {
+            Layout::Compact => json_fmt::Layout::Compact,
+            Layout::Pretty => json_fmt::Layout::Pretty,
         },
         colour: term::use_colour(
             options.color,

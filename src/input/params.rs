@@ -272,6 +272,35 @@ pub fn missing_required(op: &Operation, values: &ParamValues) -> Vec<Violation> 
         .collect()
 }
 
+/// Path values that are empty: sent, they would make an empty segment, and `DELETE
+/// /v1/groups/{id}` with `id` empty would go to `/v1/groups/`, another resource. Refused even
+/// with `--no-validate`, like a missing path value.
+pub fn empty_path_values(op: &Operation, values: &ParamValues) -> Vec<Violation> {
+    op.params
+        .iter()
+        .zip(values)
+        .filter(|(p, v)| p.location == Location::Path && v.as_ref().is_some_and(is_empty))
+        .map(|(p, _)| {
+            Violation::new(
+                label(p),
+                format!(
+                    "is empty, and a path value cannot be: the request would go to another address; give a value, e.g. -p {}=VALUE",
+                    p.name
+                ),
+            )
+        })
+        .collect()
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.is_empty(),
+        Value::Array(items) => items.iter().all(is_empty),
+        Value::Object(members) => members.is_empty(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +411,30 @@ mod tests {
         assert!(collect(&op, &strings(&["a", "1", "x"]), &[], false).is_err());
         let no_value = collect(&op, &[], &strings(&["limit"]), false).unwrap_err();
         assert!(no_value.help.unwrap().contains("limit=VALUE"));
+    }
+
+    #[test]
+    fn empty_path_values_are_named_and_other_empty_values_are_not() {
+        let op = op();
+        let found = collect(
+            &op,
+            &strings(&["7", ""]),
+            &strings(&["tags=", "limit=1"]),
+            true,
+        )
+        .unwrap();
+        let empty: Vec<String> = empty_path_values(&op, &found.values)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(empty.len(), 1, "{empty:?}");
+        assert!(
+            empty[0].starts_with("parameter `id` (path string): is empty"),
+            "{empty:?}"
+        );
+        assert!(is_empty(&json!([""])) && is_empty(&json!({})) && !is_empty(&json!(0)));
+        let given = collect(&op, &strings(&["7", "x"]), &[], false).unwrap();
+        assert!(empty_path_values(&op, &given.values).is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod interactive;
 mod jsonata_suite;
 mod layout;
 mod network;
+mod options;
 mod output;
 mod output_faults;
 mod printing;
