@@ -301,6 +301,13 @@ fn check_response(
     Ok(Box::new(io::Cursor::new(held)))
 }
 
+/// What every step of a call reads: the document, the operation and the flags.
+struct Call<'a> {
+    loaded: &'a LoadedApi,
+    op: &'a spec::Operation,
+    options: &'a Options,
+}
+
 /// One operation call, in named steps: refuse what cannot work, gather and check the input,
 /// prepare the request, then print it (`--dry-run`) or send it (or mock it) and present the
 /// answer. Everything that can be checked is checked before anything is sent.
@@ -311,46 +318,39 @@ fn call(
     options: &Options,
     env: &mut Env<'_>,
 ) -> Result<u8> {
-    refuse_unanswerable(loaded, op, options, env)?;
-    let places = places(env)?;
-    let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
-    let (values, body) = gather_input(
+    let call = Call {
         loaded,
         op,
-        positionals,
         options,
-        &places,
-        prompter.as_mut(),
-        env,
-    )?;
+    };
+    refuse_unanswerable(&call, env)?;
+    let places = places(env)?;
+    let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
+    let (values, body) = gather_input(&call, positionals, &places, prompter.as_mut(), env)?;
     let asker = prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter);
-    let prepared = prepare(loaded, op, &values, body, options, &places, asker, env)?;
+    let prepared = prepare(&call, &values, body, &places, asker, env)?;
     if options.delivery == Delivery::DryRun {
         output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
         return Ok(exit::OK);
     }
     if let Some(prompter) = &mut prompter {
-        confirm_guided(op, &prepared, options, prompter)?;
+        confirm_guided(&call, &prepared, prompter)?;
     }
     let file = answer_file(options)?;
-    let mut response = deliver(loaded, op, &prepared, options, env)?;
+    let mut response = deliver(&call, &prepared, env)?;
     present(loaded, op, &mut response, options, env, file)
 }
 
 /// What no input can fix, found before any is asked for: `--guided` without a terminal, and a
 /// `--jsonata` expression that does not parse.
-fn refuse_unanswerable(
-    loaded: &LoadedApi,
-    op: &spec::Operation,
-    options: &Options,
-    env: &Env<'_>,
-) -> Result<()> {
+fn refuse_unanswerable(call: &Call<'_>, env: &Env<'_>) -> Result<()> {
+    let options = call.options;
     if options.interaction == Interaction::Guided && !interactive(options, env) {
         return Err(
             Error::usage("--guided asks at a terminal, but stdin or stdout is not one").with_help(
                 format!(
                     "pass the values as flags; `epilot {} {} --help` lists them",
-                    loaded.api.name, op.entry.name
+                    call.loaded.api.name, call.op.entry.name
                 ),
             ),
         );
@@ -365,14 +365,13 @@ fn refuse_unanswerable(
 /// The parameter values and body from the command line and stdin, filled in at a terminal,
 /// and checked: every problem at once, or the input to send.
 fn gather_input(
-    loaded: &LoadedApi,
-    op: &spec::Operation,
+    call: &Call<'_>,
     positionals: &[String],
-    options: &Options,
     places: &crate::state::paths::Places,
     prompter: Option<&mut prompt::terminal::Terminal>,
     env: &mut Env<'_>,
 ) -> Result<(params::ParamValues, Option<body::BodyInput>)> {
+    let (op, options) = (call.op, call.options);
     let mut collected = params::collect(op, positionals, &options.params, options.no_validate)?;
     let mut body = body::collect(
         op,
@@ -385,8 +384,8 @@ fn gather_input(
     )?;
     if let Some(prompter) = prompter {
         let fill = interactive::Fill {
-            document: &loaded.document,
-            api: &loaded.api.name,
+            document: &call.loaded.document,
+            api: &call.loaded.api.name,
             op,
             places,
             scope: if options.interaction == Interaction::Guided {
@@ -397,7 +396,7 @@ fn gather_input(
         };
         interactive::fill_in(prompter, &fill, &mut collected, &mut body)?;
     }
-    check_input(loaded, op, &collected, body.as_ref(), options, env)?;
+    check_input(call.loaded, op, &collected, body.as_ref(), options, env)?;
     if body.is_some() && op.body.is_none() {
         let _ = writeln!(
             env.stderr,
@@ -408,49 +407,31 @@ fn gather_input(
     Ok((collected.values, body))
 }
 
-/// The request as it would be sent: the URL from the profile, `--server` or the document,
-/// and the token and profile headers only where they may go.
-#[allow(clippy::too_many_arguments)]
+/// The request as it would be sent: to the address from `--server`, the profile or the
+/// document, with the token and profile headers only where they may go.
 fn prepare(
-    loaded: &LoadedApi,
-    op: &spec::Operation,
+    call: &Call<'_>,
     values: &params::ParamValues,
     body: Option<body::BodyInput>,
-    options: &Options,
     places: &crate::state::paths::Places,
     prompter: Option<&mut dyn prompt::Prompter>,
     env: &mut Env<'_>,
 ) -> Result<request::PreparedRequest> {
+    let (op, options) = (call.op, call.options);
     let profiles = Profiles::load(places)?;
     let profile_env = (env.var)("EPILOT_PROFILE");
     let profile = profiles.select(options.profile.as_deref(), profile_env.as_deref())?;
-    // A profile's server replaces the document's; --server on this line beats both.
-    let profile_server = profile.and_then(|(_, p)| p.server.clone());
-    let server = options.server.clone().or_else(|| profile_server.clone());
-    let servers = if op.servers.is_empty() {
-        &loaded.api.servers
-    } else {
-        &op.servers
-    };
-    let base_url = request::base_url(servers, server.as_deref(), &loaded.origin)?;
-    // Who may receive a secret is decided on the URL that is sent, not on the base URL.
-    let url = request::url_for(op, values, &base_url)?;
-    let chosen = chosen_origins(profile_server.as_deref(), options.server.as_deref());
+    let profile_server = profile.and_then(|(_, p)| p.server.as_deref());
+    let (base_url, url) = addresses(call, values, profile_server)?;
+    let chosen = chosen_origins(profile_server, options.server.as_deref());
     let mut withheld = Vec::new();
     let to = auth::Destination {
         url: &url,
         chosen: &chosen,
         insecure_http: options.insecure_http,
     };
-    let token = token_for(
-        op,
-        options,
-        env,
-        prompter,
-        profile.map(|(name, _)| name),
-        &to,
-        &mut withheld,
-    )?;
+    let profile_name = profile.map(|(name, _)| name);
+    let token = token_for(op, options, env, prompter, profile_name, &to, &mut withheld)?;
     let mut headers = profile_headers(profile, url.origin(), &chosen, &mut withheld);
     if !withheld.is_empty() {
         let note = auth::withheld_note(&withheld, url.origin(), &base_url);
@@ -465,11 +446,8 @@ fn prepare(
         token: token.as_ref(),
         headers: &headers,
     })?;
-    if op.auth == spec::Auth::Bearer
-        && prepared.header("authorization").is_none()
-        && options.delivery != Delivery::Mock
-        && withheld.is_empty()
-    {
+    let expected_token = op.auth == spec::Auth::Bearer && options.delivery != Delivery::Mock;
+    if expected_token && prepared.header("authorization").is_none() && withheld.is_empty() {
         let _ = writeln!(
             env.stderr,
             "warning: `{}` expects a bearer token and none was given; run `epilot auth login`, pass --token or set EPILOT_TOKEN",
@@ -479,39 +457,56 @@ fn prepare(
     Ok(prepared)
 }
 
+/// The base URL and the URL that is sent. A profile's server replaces the document's;
+/// `--server` on this line beats both. Who may receive a secret is decided on the URL that
+/// is sent, not on the base URL.
+fn addresses(
+    call: &Call<'_>,
+    values: &params::ParamValues,
+    profile_server: Option<&str>,
+) -> Result<(request::Url, request::Url)> {
+    let (loaded, op) = (call.loaded, call.op);
+    let server = call.options.server.as_deref().or(profile_server);
+    let servers = if op.servers.is_empty() {
+        &loaded.api.servers
+    } else {
+        &op.servers
+    };
+    let base_url = request::base_url(servers, server, &loaded.origin)?;
+    let url = request::url_for(op, values, &base_url)?;
+    Ok((base_url, url))
+}
+
 /// `--guided`: a request that would be sent is shown and must be confirmed first.
 fn confirm_guided(
-    op: &spec::Operation,
+    call: &Call<'_>,
     prepared: &request::PreparedRequest,
-    options: &Options,
     prompter: &mut prompt::terminal::Terminal,
 ) -> Result<()> {
+    let options = call.options;
     if options.interaction != Interaction::Guided || options.delivery != Delivery::Send {
         return Ok(());
     }
     let mut preview = Vec::new();
     output::write_preview(&mut preview, prepared).map_err(crate::error::io_error)?;
-    interactive::confirm_send(
-        prompter,
-        op.entry.method,
-        &String::from_utf8_lossy(&preview),
-    )
+    let preview = String::from_utf8_lossy(&preview);
+    interactive::confirm_send(prompter, call.op.entry.method, &preview)
 }
 
 /// The answer: from the network, or with `--mock` from the document.
 fn deliver(
-    loaded: &LoadedApi,
-    op: &spec::Operation,
+    call: &Call<'_>,
     prepared: &request::PreparedRequest,
-    options: &Options,
     env: &mut Env<'_>,
 ) -> Result<transport::Response> {
+    let options = call.options;
     let verbose = options.trace == Trace::Exchange;
     if verbose {
         output::write_request_trace(env.stderr, prepared).map_err(crate::error::io_error)?;
     }
     if options.delivery == Delivery::Mock {
-        return Ok(mock::response(&loaded.document, op, &mut *env.stderr));
+        let document = &call.loaded.document;
+        return Ok(mock::response(document, call.op, &mut *env.stderr));
     }
     let settings = transport_settings(options, env);
     // Ctrl-C while waiting: exit 130, nothing half-received printed, nothing flushed.
