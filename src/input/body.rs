@@ -87,11 +87,27 @@ fn refuse_form_unless_accepted(op: &Operation) -> Result<()> {
 }
 
 fn accepts_form(media_type: &str) -> bool {
+    let essence = essence(media_type);
+    essence == "*/*" || essence.starts_with("multipart/") || essence == URLENCODED
+}
+
+const URLENCODED: &str = "application/x-www-form-urlencoded";
+
+fn essence(media_type: &str) -> String {
     let essence = media_type.split(';').next().unwrap_or("").trim();
-    let essence = essence.to_ascii_lowercase();
-    essence == "*/*"
-        || essence.starts_with("multipart/")
-        || essence == "application/x-www-form-urlencoded"
+    essence.to_ascii_lowercase()
+}
+
+/// Whether `-F` fields go urlencoded rather than as multipart: when the first form media type
+/// the operation lists is urlencoded (also when it prefers JSON for `-d`).
+pub fn form_is_urlencoded(op: &Operation) -> bool {
+    op.body.as_ref().is_some_and(|b| {
+        b.content_types
+            .iter()
+            .map(|t| essence(t))
+            .find(|t| t.starts_with("multipart/") || t == URLENCODED)
+            .is_some_and(|t| t == URLENCODED)
+    })
 }
 
 /// Whether a raw body for `op` is meant to be JSON (also when the operation declares no body).

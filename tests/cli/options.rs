@@ -226,3 +226,31 @@ fn an_error_given_context_keeps_its_help_line() {
         "the cause's fix is kept: {err}"
     );
 }
+
+#[test]
+fn form_fields_go_urlencoded_to_an_operation_that_prefers_json_but_takes_urlencoded() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let spec = sandbox.write(
+        "forms.json",
+        r#"{"openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+            "paths": {"/notes": {"post": {"operationId": "addNote",
+              "requestBody": {"content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+              "responses": {"200": {"description": "ok"}}}}}}"#,
+    );
+    let output = sandbox
+        .epilot()
+        .args(["forms", "addNote", "-F", "text=a b&c", "-s", &server.url])
+        .args(["--definition", spec.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let sent = server.single();
+    assert_eq!(
+        sent.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(String::from_utf8_lossy(&sent.body), "text=a%20b%26c");
+}
