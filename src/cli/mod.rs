@@ -498,6 +498,67 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
 mod tests {
     use super::*;
 
+    /// `line` parsed as `epilot api op ...` would be, contradictions refused.
+    fn options(line: &str) -> Result<Options, clap::Error> {
+        let mut command = root_command()
+            .subcommand(Command::new("api").subcommand(Command::new("op").arg(Arg::new("id"))));
+        let words = std::iter::once("epilot").chain(line.split_whitespace());
+        let matches = command.try_get_matches_from_mut(words)?;
+        refuse_contradictions(&mut command, &matches)?;
+        Ok(Options::from_matches(innermost(&matches)))
+    }
+
+    #[test]
+    fn mode_flags_become_one_value_each() {
+        let plain = options("api op 1").unwrap();
+        assert_eq!(
+            (plain.delivery, plain.interaction, plain.trace, plain.layout),
+            (
+                Delivery::Send,
+                Interaction::Auto,
+                Trace::Quiet,
+                Layout::Pretty
+            )
+        );
+        let given = options("-v api -i op --json --mock --no-interactive").unwrap();
+        assert_eq!(
+            (given.delivery, given.interaction, given.trace, given.layout),
+            (
+                Delivery::Mock,
+                Interaction::Never,
+                Trace::Exchange,
+                Layout::Compact
+            )
+        );
+        let given = options("api op --dry-run --guided -i").unwrap();
+        assert_eq!(
+            (given.delivery, given.interaction, given.trace),
+            (Delivery::DryRun, Interaction::Guided, Trace::Head)
+        );
+    }
+
+    #[test]
+    fn contradictions_are_refused_at_one_level_and_across_levels() {
+        for line in [
+            "api op --dry-run --mock",
+            "--dry-run api op --mock",
+            "--guided api --no-interactive op",
+            "-d {} api op -F a=b",
+            "api op --cacert ca.pem --insecure",
+            "--retries 0 api op --retry-unsafe",
+        ] {
+            let error = options(line).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{line}"
+            );
+            assert!(error.to_string().contains("cannot be used with"), "{line}");
+        }
+        assert!(options("--retries 1 api op --retry-unsafe").is_ok());
+        assert!(options("api op --insecure --insecure-http").is_ok());
+    }
+
     #[test]
     fn sizes_read_with_units() {
         assert_eq!(parse_size("500MB"), Ok(500_000_000));
