@@ -186,24 +186,20 @@ fn check_input(
     options: &Options,
     env: &mut Env<'_>,
 ) -> Result<()> {
-    let mut problems = collected.problems.clone();
-    let missing = params::missing_required(op, &collected.values);
-    let empty_path = params::empty_path_values(op, &collected.values);
+    let unbuildable = params::unbuildable_path(op, &collected.values);
+    let refuse = |problems: &[violation::Violation]| {
+        let error = violation::rejection(&op.entry.name, problems);
+        if unbuildable.is_empty() {
+            return error;
+        }
+        // --no-validate would not help: the URL itself cannot be built.
+        error.with_help(
+            "give every path value: without one the URL cannot be built, --no-validate or not",
+        )
+    };
     if options.no_validate {
-        let path_missing: Vec<violation::Violation> = op
-            .params
-            .iter()
-            .zip(&collected.values)
-            .filter(|(p, v)| p.location == spec::Location::Path && v.is_none())
-            .map(|(p, _)| params::label(p))
-            .filter_map(|label| missing.iter().find(|m| m.at == label).cloned())
-            .chain(empty_path)
-            .collect();
-        if !path_missing.is_empty() {
-            problems.extend(path_missing);
-            return Err(violation::rejection(&op.entry.name, &problems).with_help(
-                "give every path value: without one the URL cannot be built, --no-validate or not",
-            ));
+        if !unbuildable.is_empty() {
+            return Err(refuse(&unbuildable));
         }
         if let Some(body::BodyInput::Raw(bytes)) = body.filter(|_| body::expects_json(op)) {
             body::check_json(bytes)?;
@@ -214,8 +210,9 @@ fn check_input(
         );
         return Ok(());
     }
-    problems.extend(missing);
-    problems.extend(empty_path);
+    let mut problems = collected.problems.clone();
+    problems.extend(params::missing_required(op, &collected.values));
+    problems.extend(params::empty_path_values(op, &collected.values));
     if body.is_none() && op.body.as_ref().is_some_and(|b| b.required) {
         problems.push(violation::Violation::new(
             "body",
@@ -234,7 +231,7 @@ fn check_input(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(violation::rejection(&op.entry.name, &problems))
+        Err(refuse(&problems))
     }
 }
 

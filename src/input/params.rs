@@ -257,11 +257,27 @@ pub fn type_label(param: &Param) -> String {
 
 /// Required parameters without a value, each with how to pass it.
 pub fn missing_required(op: &Operation, values: &ParamValues) -> Vec<Violation> {
+    missing_where(op, values, |_| true)
+}
+
+/// Path values the URL cannot be built without: missing ones and empty ones. Refused even
+/// with `--no-validate`, which is for values the schema would refuse, not for half a URL.
+pub fn unbuildable_path(op: &Operation, values: &ParamValues) -> Vec<Violation> {
+    let mut found = missing_where(op, values, |p| p.location == Location::Path);
+    found.extend(empty_path_values(op, values));
+    found
+}
+
+fn missing_where(
+    op: &Operation,
+    values: &ParamValues,
+    keep: impl Fn(&Param) -> bool,
+) -> Vec<Violation> {
     let slots = op.path_params_in_order();
     op.params
         .iter()
         .zip(values)
-        .filter(|(p, v)| p.required && v.is_none())
+        .filter(|(p, v)| p.required && v.is_none() && keep(p))
         .map(|(p, _)| {
             let how = match slots.iter().position(|s| std::ptr::eq(*s, p)) {
                 Some(slot) => format!("positional value #{} or -p {}=...", slot + 1, p.name),
@@ -435,6 +451,19 @@ mod tests {
         assert!(is_empty(&json!([""])) && is_empty(&json!({})) && !is_empty(&json!(0)));
         let given = collect(&op, &strings(&["7", "x"]), &[], false).unwrap();
         assert!(empty_path_values(&op, &given.values).is_empty());
+        let half = collect(&op, &[], &strings(&["id=", "limit=1"]), false).unwrap();
+        let unbuildable: Vec<String> = unbuildable_path(&op, &half.values)
+            .iter()
+            .map(|v| v.at.clone())
+            .collect();
+        assert_eq!(
+            unbuildable,
+            [
+                "parameter `org` (path integer)",
+                "parameter `id` (path string)"
+            ],
+            "the missing one, then the empty one"
+        );
     }
 
     #[test]
