@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::auth;
 use crate::auth::credentials;
 use crate::cli::operation;
-use crate::cli::{self, Delivery, Interaction, Layout, Options, Trace};
+use crate::cli::{self, Certificates, Delivery, Interaction, Layout, Options, Trace};
 use crate::commands::list;
 use crate::commands::{self, clap_outcome, print_notes};
 use crate::env::term::{self, Terminal};
@@ -623,7 +623,8 @@ fn token_for(
 
 /// What `--retries`, `--retry-unsafe`, `--cacert`, `--insecure` and `--timeout` ask for.
 fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settings {
-    if options.insecure {
+    let insecure = options.certificates == Certificates::Unchecked;
+    if insecure {
         let _ = writeln!(env.stderr, "warning: --insecure: TLS certificates are not checked; anyone on the way can read and change this exchange");
     }
     transport::Settings {
@@ -633,8 +634,11 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
             .unwrap_or(transport::DEFAULT_TIMEOUT),
         retries: options.retries.unwrap_or(transport::DEFAULT_RETRIES),
         retry_unsafe: options.retry_unsafe,
-        cacert: options.cacert.clone(),
-        insecure: options.insecure,
+        cacert: match &options.certificates {
+            Certificates::AlsoTrust(file) => Some(file.clone()),
+            _ => None,
+        },
+        insecure,
         proxies: transport::proxy::ProxyEnv::from_vars(env.var),
     }
 }

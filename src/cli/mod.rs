@@ -313,6 +313,17 @@ pub enum Layout {
     Compact,
 }
 
+/// Which TLS certificates are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Certificates {
+    /// Those the system trusts (no flag).
+    System,
+    /// `--cacert FILE`: those too that the CAs in FILE signed.
+    AlsoTrust(PathBuf),
+    /// `--insecure`: any, unchecked.
+    Unchecked,
+}
+
 /// The parsed flags, as close to the command line as possible; nothing is read or derived.
 /// Flags that exclude each other are one enum, so a contradiction cannot be represented.
 #[derive(Debug, Clone, PartialEq)]
@@ -334,8 +345,7 @@ pub struct Options {
     pub no_validate: bool,
     pub retries: Option<u32>,
     pub retry_unsafe: bool,
-    pub cacert: Option<PathBuf>,
-    pub insecure: bool,
+    pub certificates: Certificates,
     pub insecure_http: bool,
     pub validate_response: bool,
     pub output: Option<PathBuf>,
@@ -389,8 +399,11 @@ impl Options {
             no_validate: flag("no-validate"),
             retries: m.get_one::<u32>("retries").copied(),
             retry_unsafe: flag("retry-unsafe"),
-            cacert: m.get_one::<PathBuf>("cacert").cloned(),
-            insecure: flag("insecure"),
+            certificates: match m.get_one::<PathBuf>("cacert") {
+                _ if flag("insecure") => Certificates::Unchecked,
+                Some(file) => Certificates::AlsoTrust(file.clone()),
+                None => Certificates::System,
+            },
             insecure_http: flag("insecure-http"),
             validate_response: flag("validate-response"),
             output: m.get_one::<PathBuf>("output").cloned(),
@@ -530,6 +543,11 @@ mod tests {
                 Layout::Compact
             )
         );
+        assert_eq!(plain.certificates, Certificates::System);
+        let tls = options("api op --cacert ca.pem").unwrap();
+        assert_eq!(tls.certificates, Certificates::AlsoTrust("ca.pem".into()));
+        let tls = options("--insecure api op").unwrap();
+        assert_eq!(tls.certificates, Certificates::Unchecked);
         let given = options("api op --dry-run --guided -i").unwrap();
         assert_eq!(
             (given.delivery, given.interaction, given.trace),
