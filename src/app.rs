@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::auth;
 use crate::auth::credentials;
 use crate::cli::operation;
-use crate::cli::{self, Options};
+use crate::cli::{self, Certificates, Delivery, Interaction, Layout, Options, Trace};
 use crate::commands::list;
 use crate::commands::{self, clap_outcome, print_notes};
 use crate::env::term::{self, Terminal};
@@ -19,7 +19,7 @@ use crate::input::{body, params, violation};
 use crate::interactive;
 use crate::interactive::prompt;
 use crate::output::help;
-use crate::output::{self, json_fmt::Layout, pager, OutputFile, Settings};
+use crate::output::{self, json_fmt, pager, OutputFile, Settings};
 use crate::request;
 use crate::spec::{self, index, LoadedApi};
 use crate::state::profiles::Profiles;
@@ -65,12 +65,15 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Some(name) => Some(find_operation(&loaded, name)?),
         None => None,
     };
-    let tree = operation::tree(&loaded.api, operation.as_ref());
-    let matches = match tree.try_get_matches_from(args) {
+    let mut tree = operation::tree(&loaded.api, operation.as_ref());
+    let matches = match tree.try_get_matches_from_mut(args) {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),
     };
     let innermost = cli::innermost(&matches);
+    if let Err(clap_error) = cli::refuse_contradictions(&mut tree, &matches) {
+        return clap_outcome(clap_error, env);
+    }
     let options = Options::from_matches(innermost);
     let style = if term::use_colour(
         options.color,
@@ -82,7 +85,9 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         help::PLAIN
     };
     match operation {
-        None if options.help && options.json => print_json(&help::api_json(&loaded.api), env),
+        None if options.help && options.layout == Layout::Compact => {
+            print_json(&help::api_json(&loaded.api), env)
+        }
         None if options.help => show_long(&list::operations(&loaded.api), env),
         None if interactive(&options, env) => {
             let name = interactive::pick_operation(&mut terminal_prompter(env), &loaded.api)?;
@@ -90,7 +95,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
             call(&loaded, &op, &[], &options, env)
         }
         None => write_out(list::operations(&loaded.api).as_bytes(), env),
-        Some(op) if options.help && options.json => print_json(
+        Some(op) if options.help && options.layout == Layout::Compact => print_json(
             &help::operation_json(&loaded.api.name, &loaded.document, &op),
             env,
         ),
@@ -182,7 +187,7 @@ fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
 /// Whether a person can be asked: stdin and stdout are terminals and `--no-interactive` is
 /// not given. Scripts and pipes never wait for input.
 fn interactive(options: &Options, env: &Env<'_>) -> bool {
-    env.terminal.stdin && env.terminal.stdout && !options.no_interactive
+    env.terminal.stdin && env.terminal.stdout && options.interaction != Interaction::Never
 }
 
 fn terminal_prompter(env: &Env<'_>) -> prompt::terminal::Terminal {
@@ -201,20 +206,20 @@ fn check_input(
     options: &Options,
     env: &mut Env<'_>,
 ) -> Result<()> {
-    let mut problems = collected.problems.clone();
-    let missing = params::missing_required(op, &collected.values);
+    let unbuildable = params::unbuildable_path(op, &collected.values);
+    let refuse = |problems: &[violation::Violation]| {
+        let error = violation::rejection(&op.entry.name, problems);
+        if unbuildable.is_empty() {
+            return error;
+        }
+        // --no-validate would not help: the URL itself cannot be built.
+        error.with_help(
+            "give every path value: without one the URL cannot be built, --no-validate or not",
+        )
+    };
     if options.no_validate {
-        let path_missing: Vec<violation::Violation> = op
-            .params
-            .iter()
-            .zip(&collected.values)
-            .filter(|(p, v)| p.location == spec::Location::Path && v.is_none())
-            .map(|(p, _)| params::label(p))
-            .filter_map(|label| missing.iter().find(|m| m.at == label).cloned())
-            .collect();
-        if !path_missing.is_empty() {
-            problems.extend(path_missing);
-            return Err(violation::rejection(&op.entry.name, &problems));
+        if !unbuildable.is_empty() {
+            return Err(refuse(&unbuildable));
         }
         if let Some(body::BodyInput::Raw(bytes)) = body.filter(|_| body::expects_json(op)) {
             body::check_json(bytes)?;
@@ -225,7 +230,9 @@ fn check_input(
         );
         return Ok(());
     }
-    problems.extend(missing);
+    let mut problems = collected.problems.clone();
+    problems.extend(params::missing_required(op, &collected.values));
+    problems.extend(params::empty_path_values(op, &collected.values));
     if body.is_none() && op.body.as_ref().is_some_and(|b| b.required) {
         problems.push(violation::Violation::new(
             "body",
@@ -244,7 +251,7 @@ fn check_input(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(violation::rejection(&op.entry.name, &problems))
+        Err(refuse(&problems))
     }
 }
 
@@ -311,6 +318,16 @@ fn check_response(
     Ok(Box::new(io::Cursor::new(held)))
 }
 
+/// What every step of a call reads: the document, the operation and the flags.
+struct Call<'a> {
+    loaded: &'a LoadedApi,
+    op: &'a spec::Operation,
+    options: &'a Options,
+}
+
+/// One operation call, in named steps: refuse what cannot work, gather and check the input,
+/// prepare the request, then print it (`--dry-run`) or send it (or mock it) and present the
+/// answer. Everything that can be checked is checked before anything is sent.
 fn call(
     loaded: &LoadedApi,
     op: &spec::Operation,
@@ -318,19 +335,60 @@ fn call(
     options: &Options,
     env: &mut Env<'_>,
 ) -> Result<u8> {
-    if options.guided && !interactive(options, env) {
-        return Err(Error::usage(
-            "--guided asks at a terminal, but stdin or stdout is not one (or --no-interactive is set)",
-        )
-        .with_help(format!(
-            "pass the values as flags; `epilot {} {} --help` lists them",
-            loaded.api.name, op.entry.name
-        )));
+    let call = Call {
+        loaded,
+        op,
+        options,
+    };
+    refuse_unanswerable(&call, env)?;
+    let places = places(env)?;
+    let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
+    let (values, body) = gather_input(&call, positionals, &places, prompter.as_mut(), env)?;
+    let asker = prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter);
+    let prepared = prepare(&call, &values, body, &places, asker, env)?;
+    if options.delivery == Delivery::DryRun {
+        output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
+        return Ok(exit::OK);
+    }
+    if let Some(prompter) = &mut prompter {
+        confirm_guided(&call, &prepared, prompter)?;
+    }
+    let file = answer_file(options)?;
+    let mut response = deliver(&call, &prepared, env)?;
+    present(loaded, op, &mut response, options, env, file)
+}
+
+/// What no input can fix, found before any is asked for: `--guided` without a terminal, and a
+/// `--jsonata` expression that does not parse.
+fn refuse_unanswerable(call: &Call<'_>, env: &Env<'_>) -> Result<()> {
+    let options = call.options;
+    if options.interaction == Interaction::Guided && !interactive(options, env) {
+        return Err(
+            Error::usage("--guided asks at a terminal, but stdin or stdout is not one").with_help(
+                format!(
+                    "pass the values as flags; `epilot {} {} --help` lists them",
+                    call.loaded.api.name, call.op.entry.name
+                ),
+            ),
+        );
     }
     if let Some(expression) = &options.jsonata {
         output::jsonata::check(expression)
             .map_err(|e| output::jsonata_error(expression, &e, false))?;
     }
+    Ok(())
+}
+
+/// The parameter values and body from the command line and stdin, filled in at a terminal,
+/// and checked: every problem at once, or the input to send.
+fn gather_input(
+    call: &Call<'_>,
+    positionals: &[String],
+    places: &crate::state::paths::Places,
+    prompter: Option<&mut prompt::terminal::Terminal>,
+    env: &mut Env<'_>,
+) -> Result<(params::ParamValues, Option<body::BodyInput>)> {
+    let (op, options) = (call.op, call.options);
     let mut collected = params::collect(op, positionals, &options.params, options.no_validate)?;
     let mut body = body::collect(
         op,
@@ -341,15 +399,13 @@ fn call(
             reader: env.stdin,
         },
     )?;
-    let places = places(env)?;
-    let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
-    if let Some(prompter) = &mut prompter {
+    if let Some(prompter) = prompter {
         let fill = interactive::Fill {
-            document: &loaded.document,
-            api: &loaded.api.name,
+            document: &call.loaded.document,
+            api: &call.loaded.api.name,
             op,
-            places: &places,
-            scope: if options.guided {
+            places,
+            scope: if options.interaction == Interaction::Guided {
                 interactive::Scope::Everything
             } else {
                 interactive::Scope::Missing
@@ -357,8 +413,7 @@ fn call(
         };
         interactive::fill_in(prompter, &fill, &mut collected, &mut body)?;
     }
-    check_input(loaded, op, &collected, body.as_ref(), options, env)?;
-    let values = collected.values;
+    check_input(call.loaded, op, &collected, body.as_ref(), options, env)?;
     if body.is_some() && op.body.is_none() {
         let _ = writeln!(
             env.stderr,
@@ -366,36 +421,34 @@ fn call(
             op.entry.name
         );
     }
-    let profiles = Profiles::load(&places)?;
+    Ok((collected.values, body))
+}
+
+/// The request as it would be sent: to the address from `--server`, the profile or the
+/// document, with the token and profile headers only where they may go.
+fn prepare(
+    call: &Call<'_>,
+    values: &params::ParamValues,
+    body: Option<body::BodyInput>,
+    places: &crate::state::paths::Places,
+    prompter: Option<&mut dyn prompt::Prompter>,
+    env: &mut Env<'_>,
+) -> Result<request::PreparedRequest> {
+    let (op, options) = (call.op, call.options);
+    let profiles = Profiles::load(places)?;
     let profile_env = (env.var)("EPILOT_PROFILE");
     let profile = profiles.select(options.profile.as_deref(), profile_env.as_deref())?;
-    // A profile's server replaces the document's; --server on this line beats both.
-    let profile_server = profile.and_then(|(_, p)| p.server.clone());
-    let server = options.server.clone().or_else(|| profile_server.clone());
-    let servers = if op.servers.is_empty() {
-        &loaded.api.servers
-    } else {
-        &op.servers
-    };
-    let base_url = request::base_url(servers, server.as_deref(), &loaded.origin)?;
-    // Who may receive a secret is decided on the URL that is sent, not on the base URL.
-    let url = request::url_for(op, &values, &base_url)?;
-    let chosen = chosen_origins(profile_server.as_deref(), options.server.as_deref());
+    let profile_server = profile.and_then(|(_, p)| p.server.as_deref());
+    let (base_url, url) = addresses(call, values, profile_server)?;
+    let chosen = chosen_origins(profile_server, options.server.as_deref());
     let mut withheld = Vec::new();
     let to = auth::Destination {
         url: &url,
         chosen: &chosen,
         insecure_http: options.insecure_http,
     };
-    let token = token_for(
-        op,
-        options,
-        env,
-        prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter),
-        profile.map(|(name, _)| name),
-        &to,
-        &mut withheld,
-    )?;
+    let profile_name = profile.map(|(name, _)| name);
+    let token = token_for(op, options, env, prompter, profile_name, &to, &mut withheld)?;
     let mut headers = profile_headers(profile, url.origin(), &chosen, &mut withheld);
     if !withheld.is_empty() {
         let note = auth::withheld_note(&withheld, url.origin(), &base_url);
@@ -404,56 +457,83 @@ fn call(
     headers.extend(options.headers.iter().cloned());
     let prepared = request::build(request::Plan {
         op,
-        values: &values,
+        values,
         body,
         url: &url,
         token: token.as_ref(),
         headers: &headers,
     })?;
-
-    if op.auth == spec::Auth::Bearer
-        && prepared.header("authorization").is_none()
-        && !options.mock
-        && withheld.is_empty()
-    {
+    let expected_token = op.auth == spec::Auth::Bearer && options.delivery != Delivery::Mock;
+    if expected_token && prepared.header("authorization").is_none() && withheld.is_empty() {
         let _ = writeln!(
             env.stderr,
             "warning: `{}` expects a bearer token and none was given; run `epilot auth login`, pass --token or set EPILOT_TOKEN",
             op.entry.name
         );
     }
-    if options.dry_run {
-        output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
-        return Ok(exit::OK);
-    }
-    if let (Some(prompter), true, false) = (&mut prompter, options.guided, options.mock) {
-        let mut preview = Vec::new();
-        output::write_preview(&mut preview, &prepared).map_err(crate::error::io_error)?;
-        interactive::confirm_send(
-            prompter,
-            op.entry.method,
-            &String::from_utf8_lossy(&preview),
-        )?;
-    }
-    let file = answer_file(options)?;
-    if options.verbose {
-        output::write_request_trace(env.stderr, &prepared).map_err(crate::error::io_error)?;
-    }
-    let mut response = if options.mock {
-        mock::response(&loaded.document, op, &mut *env.stderr)
+    Ok(prepared)
+}
+
+/// The base URL and the URL that is sent. A profile's server replaces the document's;
+/// `--server` on this line beats both. Who may receive a secret is decided on the URL that
+/// is sent, not on the base URL.
+fn addresses(
+    call: &Call<'_>,
+    values: &params::ParamValues,
+    profile_server: Option<&str>,
+) -> Result<(request::Url, request::Url)> {
+    let (loaded, op) = (call.loaded, call.op);
+    let server = call.options.server.as_deref().or(profile_server);
+    let servers = if op.servers.is_empty() {
+        &loaded.api.servers
     } else {
-        let settings = transport_settings(options, env);
-        // Ctrl-C while waiting: exit 130, nothing half-received printed, nothing flushed.
-        term::exit_on_interrupt();
-        let verbose = options.verbose;
-        let stderr = &mut *env.stderr;
-        transport::send(&prepared, &settings, &mut |event| {
-            if verbose {
-                write_transport_event(stderr, event);
-            }
-        })?
+        &op.servers
     };
-    present(loaded, op, &mut response, options, env, file)
+    let base_url = request::base_url(servers, server, &loaded.origin)?;
+    let url = request::url_for(op, values, &base_url)?;
+    Ok((base_url, url))
+}
+
+/// `--guided`: a request that would be sent is shown and must be confirmed first.
+fn confirm_guided(
+    call: &Call<'_>,
+    prepared: &request::PreparedRequest,
+    prompter: &mut prompt::terminal::Terminal,
+) -> Result<()> {
+    let options = call.options;
+    if options.interaction != Interaction::Guided || options.delivery != Delivery::Send {
+        return Ok(());
+    }
+    let mut preview = Vec::new();
+    output::write_preview(&mut preview, prepared).map_err(crate::error::io_error)?;
+    let preview = String::from_utf8_lossy(&preview);
+    interactive::confirm_send(prompter, call.op.entry.method, &preview)
+}
+
+/// The answer: from the network, or with `--mock` from the document.
+fn deliver(
+    call: &Call<'_>,
+    prepared: &request::PreparedRequest,
+    env: &mut Env<'_>,
+) -> Result<transport::Response> {
+    let options = call.options;
+    let verbose = options.trace == Trace::Exchange;
+    if verbose {
+        output::write_request_trace(env.stderr, prepared).map_err(crate::error::io_error)?;
+    }
+    if options.delivery == Delivery::Mock {
+        let document = &call.loaded.document;
+        return Ok(mock::response(document, call.op, &mut *env.stderr));
+    }
+    let settings = transport_settings(options, env);
+    // Ctrl-C while waiting: exit 130, nothing half-received printed, nothing flushed.
+    term::exit_on_interrupt();
+    let stderr = &mut *env.stderr;
+    transport::send(prepared, &settings, &mut |event| {
+        if verbose {
+            write_transport_event(stderr, event);
+        }
+    })
 }
 
 /// Where the answer will go, made sure of before anything is sent: the `-o` file (created
@@ -526,7 +606,7 @@ fn token_for(
         profile,
         &mut || credentials::open(&places(env)?, store_settings, &mut |_| {}),
     )?;
-    let prompter = prompter.filter(|_| !options.dry_run && !options.mock);
+    let prompter = prompter.filter(|_| options.delivery == Delivery::Send);
     let resolved = match (resolved, prompter) {
         (None, Some(prompter)) if op.auth == spec::Auth::Bearer => {
             let question = prompt::Ask::new(format!(
@@ -563,7 +643,8 @@ fn token_for(
 
 /// What `--retries`, `--retry-unsafe`, `--cacert`, `--insecure` and `--timeout` ask for.
 fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settings {
-    if options.insecure {
+    let insecure = options.certificates == Certificates::Unchecked;
+    if insecure {
         let _ = writeln!(env.stderr, "warning: --insecure: TLS certificates are not checked; anyone on the way can read and change this exchange");
     }
     transport::Settings {
@@ -573,8 +654,11 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
             .unwrap_or(transport::DEFAULT_TIMEOUT),
         retries: options.retries.unwrap_or(transport::DEFAULT_RETRIES),
         retry_unsafe: options.retry_unsafe,
-        cacert: options.cacert.clone(),
-        insecure: options.insecure,
+        cacert: match &options.certificates {
+            Certificates::AlsoTrust(file) => Some(file.clone()),
+            _ => None,
+        },
+        insecure,
         proxies: transport::proxy::ProxyEnv::from_vars(env.var),
     }
 }
@@ -611,7 +695,7 @@ fn present(
     env: &mut Env<'_>,
     file: Option<OutputFile>,
 ) -> Result<u8> {
-    if options.include || options.verbose {
+    if options.trace.shows_head() {
         output::write_response_head(env.stderr, response).map_err(crate::error::io_error)?;
     }
     let cap = options
@@ -625,10 +709,9 @@ fn present(
     // An error answer streams like any other; its first bytes are kept for the summary line.
     let mut body = output::KeepPrefix::new(body, if failed { output::SUMMARY_PREFIX } else { 0 });
     let settings = Settings {
-        layout: if options.json {
-            Layout::Compact
-        } else {
-            Layout::Pretty
+        layout: match options.layout {
+            Layout::Compact => json_fmt::Layout::Compact,
+            Layout::Pretty => json_fmt::Layout::Pretty,
         },
         colour: term::use_colour(
             options.color,

@@ -81,6 +81,13 @@ impl Error {
         self.help = Some(help.into());
         self
     }
+
+    /// The same error with `context` said first (`context: message`). Its kind and `help:`
+    /// line stay: the fix for the cause is still the fix.
+    pub fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
 }
 
 impl fmt::Display for Error {
@@ -154,6 +161,18 @@ mod tests {
         let e = Error::usage("bad thing").with_help("do this");
         assert_eq!(e.to_string(), "error: bad thing\nhelp: do this");
         assert_eq!(e.kind.exit_code(), 2);
+    }
+
+    #[test]
+    fn context_keeps_the_kind_and_the_help_line() {
+        let e = Error::spec("nesting too deep at line 3")
+            .with_help("flatten the document")
+            .context("user: the downloaded definition was not kept");
+        assert_eq!(
+            e.to_string(),
+            "error: user: the downloaded definition was not kept: nesting too deep at line 3\nhelp: flatten the document"
+        );
+        assert_eq!(e.kind, ErrorKind::Spec);
     }
 
     #[test]

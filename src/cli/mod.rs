@@ -7,11 +7,40 @@ pub mod operation;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
+
+/// Pairs of flags that ask for opposite things: the parser refuses each pair (exit 2, both
+/// flags named) rather than let one silently win. Flags that only shape what happens to an
+/// answer (`--jsonata`, `-o`, `--timeout`, ...) stay allowed with `--dry-run` and `--mock`:
+/// adding `--dry-run` to a working command line shows what that line would send.
+pub const CONTRADICTIONS: &[(&str, &str)] = &[
+    // Print the request, or answer from the document: one or the other.
+    ("dry-run", "mock"),
+    // Ask for everything, or never ask.
+    ("guided", "no-interactive"),
+    // One body: JSON or raw text, or form fields.
+    ("data", "form"),
+    // Check certificates against extra CAs, or check none.
+    ("cacert", "insecure"),
+];
 
 /// Flags shared by every command. `global(true)` lets them appear before or after the API
 /// and operation names.
 pub fn global_args() -> Vec<Arg> {
+    shared_args()
+        .into_iter()
+        .map(|arg| {
+            let id = arg.get_id().clone();
+            CONTRADICTIONS
+                .iter()
+                .filter(|(a, _)| id == *a)
+                .fold(arg, |arg, (_, b)| arg.conflicts_with(b))
+        })
+        .collect()
+}
+
+fn shared_args() -> Vec<Arg> {
     let text = |id: &'static str| Arg::new(id).global(true).action(ArgAction::Set);
     let many = |id: &'static str| Arg::new(id).global(true).action(ArgAction::Append);
     let switch = |id: &'static str| Arg::new(id).global(true).action(ArgAction::SetTrue);
@@ -238,11 +267,72 @@ pub enum ColorWhen {
     Never,
 }
 
+/// How the request leaves the machine, if at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Over the network (no flag).
+    Send,
+    /// `--dry-run`: printed with an equivalent curl command.
+    DryRun,
+    /// `--mock`: answered offline with the documented sample.
+    Mock,
+}
+
+/// Whether a person may be asked for input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    /// Ask for what is missing, when stdin and stdout are terminals (no flag).
+    Auto,
+    /// `--no-interactive`: never ask.
+    Never,
+    /// `--guided`: ask for every value, and confirm a change before sending it.
+    Guided,
+}
+
+/// How much of the exchange is shown on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trace {
+    Quiet,
+    /// `-i`: the status line and response headers.
+    Head,
+    /// `-v`: the request too (token masked), and retries and redirects; includes `-i`.
+    Exchange,
+}
+
+impl Trace {
+    pub fn shows_head(self) -> bool {
+        self != Trace::Quiet
+    }
+}
+
+/// How a JSON answer is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Pretty,
+    /// `--json`: one compact line.
+    Compact,
+}
+
+/// Which TLS certificates are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Certificates {
+    /// Those the system trusts (no flag).
+    System,
+    /// `--cacert FILE`: those too that the CAs in FILE signed.
+    AlsoTrust(PathBuf),
+    /// `--insecure`: any, unchecked.
+    Unchecked,
+}
+
 /// The parsed flags, as close to the command line as possible; nothing is read or derived.
+/// Flags that exclude each other are one enum, so a contradiction cannot be represented.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub help: bool,
-    pub mock: bool,
+    pub delivery: Delivery,
+    pub interaction: Interaction,
+    pub trace: Trace,
+    pub layout: Layout,
     pub params: Vec<String>,
     pub data: Option<String>,
     pub form: Vec<String>,
@@ -250,19 +340,12 @@ pub struct Options {
     pub token: Option<String>,
     pub profile: Option<String>,
     pub server: Option<String>,
-    pub include: bool,
-    pub json: bool,
-    pub verbose: bool,
     pub jsonata: Option<String>,
     pub definition: Option<String>,
-    pub guided: bool,
-    pub no_interactive: bool,
-    pub dry_run: bool,
     pub no_validate: bool,
     pub retries: Option<u32>,
     pub retry_unsafe: bool,
-    pub cacert: Option<PathBuf>,
-    pub insecure: bool,
+    pub certificates: Certificates,
     pub insecure_http: bool,
     pub validate_response: bool,
     pub output: Option<PathBuf>,
@@ -272,6 +355,8 @@ pub struct Options {
 }
 
 impl Options {
+    /// The options of matches that passed [`refuse_contradictions`]; of two contradicting
+    /// flags (which that refuses) the first listed here would win.
     pub fn from_matches(m: &ArgMatches) -> Options {
         let list = |id: &str| {
             m.get_many::<String>(id)
@@ -282,7 +367,26 @@ impl Options {
         let flag = |id: &str| m.get_flag(id);
         Options {
             help: flag("help"),
-            mock: flag("mock"),
+            delivery: match (flag("dry-run"), flag("mock")) {
+                (true, _) => Delivery::DryRun,
+                (_, true) => Delivery::Mock,
+                _ => Delivery::Send,
+            },
+            interaction: match (flag("guided"), flag("no-interactive")) {
+                (true, _) => Interaction::Guided,
+                (_, true) => Interaction::Never,
+                _ => Interaction::Auto,
+            },
+            trace: match (flag("verbose"), flag("include")) {
+                (true, _) => Trace::Exchange,
+                (_, true) => Trace::Head,
+                _ => Trace::Quiet,
+            },
+            layout: if flag("json") {
+                Layout::Compact
+            } else {
+                Layout::Pretty
+            },
             params: list("param"),
             data: text("data"),
             form: list("form"),
@@ -290,19 +394,16 @@ impl Options {
             token: text("token"),
             profile: text("profile"),
             server: text("server"),
-            include: flag("include"),
-            json: flag("json"),
-            verbose: flag("verbose"),
             jsonata: text("jsonata"),
             definition: text("definition"),
-            guided: flag("guided"),
-            no_interactive: flag("no-interactive"),
-            dry_run: flag("dry-run"),
             no_validate: flag("no-validate"),
             retries: m.get_one::<u32>("retries").copied(),
             retry_unsafe: flag("retry-unsafe"),
-            cacert: m.get_one::<PathBuf>("cacert").cloned(),
-            insecure: flag("insecure"),
+            certificates: match m.get_one::<PathBuf>("cacert") {
+                _ if flag("insecure") => Certificates::Unchecked,
+                Some(file) => Certificates::AlsoTrust(file.clone()),
+                None => Certificates::System,
+            },
             insecure_http: flag("insecure-http"),
             validate_response: flag("validate-response"),
             output: m.get_one::<PathBuf>("output").cloned(),
@@ -314,6 +415,57 @@ impl Options {
             timeout: m.get_one::<f64>("timeout").copied(),
             max_answer_size: m.get_one::<u64>("max-answer-size").copied(),
         }
+    }
+}
+
+/// Refuses the [`CONTRADICTIONS`] once the matches are merged. clap checks `conflicts_with`
+/// within one command level only, so `--dry-run user getMeV2 --mock` (one flag before the
+/// API name, one after) reaches here; the error reads like clap's own.
+pub fn refuse_contradictions(
+    command: &mut Command,
+    matches: &ArgMatches,
+) -> Result<(), clap::Error> {
+    let m = innermost(matches);
+    let given = |id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+    let both = CONTRADICTIONS
+        .iter()
+        .find(|(a, b)| given(a) && given(b))
+        .map(|(a, b)| (shown(a), shown(b)));
+    // A value-level contradiction clap cannot express: retry POST too, but retry nothing.
+    let both = both.or_else(|| {
+        (given("retry-unsafe") && m.get_one::<u32>("retries") == Some(&0))
+            .then(|| ("--retry-unsafe".to_string(), "--retries 0".to_string()))
+    });
+    match both {
+        // The innermost command's usage line goes with the error, as with clap's own.
+        Some((a, b)) => Err(command_of(command, matches).error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("the argument '{a}' cannot be used with '{b}'"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn command_of<'c>(command: &'c mut Command, m: &ArgMatches) -> &'c mut Command {
+    match m.subcommand() {
+        Some((name, sub)) if command.find_subcommand(name).is_some() => {
+            let inner = command.find_subcommand_mut(name).expect("found above");
+            command_of(inner, sub)
+        }
+        _ => command,
+    }
+}
+
+/// A shared flag as clap names it in errors: `--data <JSON|@FILE|@->`, `--mock`.
+fn shown(id: &str) -> String {
+    let args = shared_args();
+    let Some(arg) = args.iter().find(|a| a.get_id() == id) else {
+        return id.to_string();
+    };
+    let long = format!("--{}", arg.get_long().unwrap_or(id));
+    match arg.get_value_names().and_then(|v| v.first()) {
+        Some(value) if arg.get_action().takes_values() => format!("{long} <{value}>"),
+        _ => long,
     }
 }
 
@@ -358,6 +510,72 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `line` parsed as `epilot api op ...` would be, contradictions refused.
+    fn options(line: &str) -> Result<Options, clap::Error> {
+        let mut command = root_command()
+            .subcommand(Command::new("api").subcommand(Command::new("op").arg(Arg::new("id"))));
+        let words = std::iter::once("epilot").chain(line.split_whitespace());
+        let matches = command.try_get_matches_from_mut(words)?;
+        refuse_contradictions(&mut command, &matches)?;
+        Ok(Options::from_matches(innermost(&matches)))
+    }
+
+    #[test]
+    fn mode_flags_become_one_value_each() {
+        let plain = options("api op 1").unwrap();
+        assert_eq!(
+            (plain.delivery, plain.interaction, plain.trace, plain.layout),
+            (
+                Delivery::Send,
+                Interaction::Auto,
+                Trace::Quiet,
+                Layout::Pretty
+            )
+        );
+        let given = options("-v api -i op --json --mock --no-interactive").unwrap();
+        assert_eq!(
+            (given.delivery, given.interaction, given.trace, given.layout),
+            (
+                Delivery::Mock,
+                Interaction::Never,
+                Trace::Exchange,
+                Layout::Compact
+            )
+        );
+        assert_eq!(plain.certificates, Certificates::System);
+        let tls = options("api op --cacert ca.pem").unwrap();
+        assert_eq!(tls.certificates, Certificates::AlsoTrust("ca.pem".into()));
+        let tls = options("--insecure api op").unwrap();
+        assert_eq!(tls.certificates, Certificates::Unchecked);
+        let given = options("api op --dry-run --guided -i").unwrap();
+        assert_eq!(
+            (given.delivery, given.interaction, given.trace),
+            (Delivery::DryRun, Interaction::Guided, Trace::Head)
+        );
+    }
+
+    #[test]
+    fn contradictions_are_refused_at_one_level_and_across_levels() {
+        for line in [
+            "api op --dry-run --mock",
+            "--dry-run api op --mock",
+            "--guided api --no-interactive op",
+            "-d {} api op -F a=b",
+            "api op --cacert ca.pem --insecure",
+            "--retries 0 api op --retry-unsafe",
+        ] {
+            let error = options(line).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{line}"
+            );
+            assert!(error.to_string().contains("cannot be used with"), "{line}");
+        }
+        assert!(options("--retries 1 api op --retry-unsafe").is_ok());
+        assert!(options("api op --insecure --insecure-http").is_ok());
+    }
 
     #[test]
     fn sizes_read_with_units() {

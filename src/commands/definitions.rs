@@ -97,10 +97,7 @@ fn download(places: &Places, name: &str, url: &str) -> Result<String> {
             last_modified,
         } => {
             let operations = check(name, &text, &Origin::Url(url.to_string())).map_err(|e| {
-                Error::spec(format!(
-                    "{name}: the downloaded definition was not kept: {}",
-                    e.message
-                ))
+                e.context(format!("{name}: the downloaded definition was not kept"))
             })?;
             crate::state::paths::own_folder(&places.cache_dir, false)?;
             crate::state::paths::own_folder(&places.definitions_cache(), false)?;
@@ -327,7 +324,7 @@ pub fn allow(places: &Places, target: Option<&str>) -> Result<String> {
         let text = std::str::from_utf8(&found.bytes)
             .map_err(|e| not_allowed(format!("it is not UTF-8 text ({e})")))?;
         let operations = check(&api, text, &Origin::File(found.path.clone()))
-            .map_err(|e| not_allowed(e.message))?;
+            .map_err(|e| e.context(format!("{} was not allowed", found.shown())))?;
         overrides::allow(places, &found)?;
         let _ = writeln!(
             report,

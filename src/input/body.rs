@@ -45,11 +45,9 @@ pub fn collect(
     form: &[String],
     stdin: Stdin<'_>,
 ) -> Result<Option<BodyInput>> {
-    if data.is_some() && !form.is_empty() {
-        return Err(Error::usage("-d and -F cannot be combined")
-            .with_help("use -d for a JSON or raw body, -F for form fields"));
-    }
+    // -d with -F is refused by the parser (`cli::CONTRADICTIONS`).
     if !form.is_empty() {
+        refuse_form_unless_accepted(op)?;
         return form_fields(form).map(|fields| Some(BodyInput::Form(fields)));
     }
     let bytes = match data {
@@ -63,6 +61,53 @@ pub fn collect(
         None => None,
     };
     Ok(bytes.map(BodyInput::Raw))
+}
+
+/// `-F` builds a multipart or urlencoded body; an operation whose body takes neither (only
+/// JSON, say) would get a body it never asked for, so nothing is sent. An operation that
+/// declares no body is warned about later, as with `-d`.
+fn refuse_form_unless_accepted(op: &Operation) -> Result<()> {
+    let Some(declared) = &op.body else {
+        return Ok(());
+    };
+    if declared.content_types.iter().any(|t| accepts_form(t)) {
+        return Ok(());
+    }
+    let how = if declared.is_json() {
+        "pass the body as JSON with -d '{...}', -d @file or on stdin"
+    } else {
+        "pass the body with -d @file, -d '...' or on stdin"
+    };
+    Err(Error::usage(format!(
+        "`{}` takes its body as {}, not as form fields (-F)",
+        op.entry.name,
+        declared.content_types.join(" or ")
+    ))
+    .with_help(format!("nothing was sent; {how}")))
+}
+
+fn accepts_form(media_type: &str) -> bool {
+    let essence = essence(media_type);
+    essence == "*/*" || essence.starts_with("multipart/") || essence == URLENCODED
+}
+
+const URLENCODED: &str = "application/x-www-form-urlencoded";
+
+fn essence(media_type: &str) -> String {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    essence.to_ascii_lowercase()
+}
+
+/// Whether `-F` fields go urlencoded rather than as multipart: when the first form media type
+/// the operation lists is urlencoded (also when it prefers JSON for `-d`).
+pub fn form_is_urlencoded(op: &Operation) -> bool {
+    op.body.as_ref().is_some_and(|b| {
+        b.content_types
+            .iter()
+            .map(|t| essence(t))
+            .find(|t| t.starts_with("multipart/") || t == URLENCODED)
+            .is_some_and(|t| t == URLENCODED)
+    })
 }
 
 /// Whether a raw body for `op` is meant to be JSON (also when the operation declares no body).
@@ -171,6 +216,40 @@ mod tests {
                 reader: &mut reader,
             },
         )
+    }
+
+    #[test]
+    fn form_fields_need_an_operation_that_takes_a_form() {
+        let form = ["name=x".to_string()];
+        let with = |op: &Operation| {
+            let mut reader = "".as_bytes();
+            collect(
+                op,
+                None,
+                &form,
+                Stdin {
+                    is_terminal: true,
+                    reader: &mut reader,
+                },
+            )
+        };
+        let err = with(&op(Some("application/json"))).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`x` takes its body as application/json, not as form fields (-F)"
+        );
+        assert!(err.help.unwrap().contains("-d '{...}'"));
+        for accepted in [
+            Some("multipart/form-data"),
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            Some("*/*"),
+            None,
+        ] {
+            assert!(
+                matches!(with(&op(accepted)), Ok(Some(BodyInput::Form(_)))),
+                "{accepted:?}"
+            );
+        }
     }
 
     #[test]

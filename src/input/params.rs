@@ -257,11 +257,27 @@ pub fn type_label(param: &Param) -> String {
 
 /// Required parameters without a value, each with how to pass it.
 pub fn missing_required(op: &Operation, values: &ParamValues) -> Vec<Violation> {
+    missing_where(op, values, |_| true)
+}
+
+/// Path values the URL cannot be built without: missing ones and empty ones. Refused even
+/// with `--no-validate`, which is for values the schema would refuse, not for half a URL.
+pub fn unbuildable_path(op: &Operation, values: &ParamValues) -> Vec<Violation> {
+    let mut found = missing_where(op, values, |p| p.location == Location::Path);
+    found.extend(empty_path_values(op, values));
+    found
+}
+
+fn missing_where(
+    op: &Operation,
+    values: &ParamValues,
+    keep: impl Fn(&Param) -> bool,
+) -> Vec<Violation> {
     let slots = op.path_params_in_order();
     op.params
         .iter()
         .zip(values)
-        .filter(|(p, v)| p.required && v.is_none())
+        .filter(|(p, v)| p.required && v.is_none() && keep(p))
         .map(|(p, _)| {
             let how = match slots.iter().position(|s| std::ptr::eq(*s, p)) {
                 Some(slot) => format!("positional value #{} or -p {}=...", slot + 1, p.name),
@@ -270,6 +286,35 @@ pub fn missing_required(op: &Operation, values: &ParamValues) -> Vec<Violation> 
             Violation::new(label(p), format!("is required: pass it as {how}"))
         })
         .collect()
+}
+
+/// Path values that are empty: sent, they would make an empty segment, and `DELETE
+/// /v1/groups/{id}` with `id` empty would go to `/v1/groups/`, another resource. Refused even
+/// with `--no-validate`, like a missing path value.
+pub fn empty_path_values(op: &Operation, values: &ParamValues) -> Vec<Violation> {
+    op.params
+        .iter()
+        .zip(values)
+        .filter(|(p, v)| p.location == Location::Path && v.as_ref().is_some_and(is_empty))
+        .map(|(p, _)| {
+            Violation::new(
+                label(p),
+                format!(
+                    "is empty, and a path value cannot be: the request would go to another address; give a value, e.g. -p {}=VALUE",
+                    p.name
+                ),
+            )
+        })
+        .collect()
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.is_empty(),
+        Value::Array(items) => items.iter().all(is_empty),
+        Value::Object(members) => members.is_empty(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -382,6 +427,43 @@ mod tests {
         assert!(collect(&op, &strings(&["a", "1", "x"]), &[], false).is_err());
         let no_value = collect(&op, &[], &strings(&["limit"]), false).unwrap_err();
         assert!(no_value.help.unwrap().contains("limit=VALUE"));
+    }
+
+    #[test]
+    fn empty_path_values_are_named_and_other_empty_values_are_not() {
+        let op = op();
+        let found = collect(
+            &op,
+            &strings(&["7", ""]),
+            &strings(&["tags=", "limit=1"]),
+            true,
+        )
+        .unwrap();
+        let empty: Vec<String> = empty_path_values(&op, &found.values)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(empty.len(), 1, "{empty:?}");
+        assert!(
+            empty[0].starts_with("parameter `id` (path string): is empty"),
+            "{empty:?}"
+        );
+        assert!(is_empty(&json!([""])) && is_empty(&json!({})) && !is_empty(&json!(0)));
+        let given = collect(&op, &strings(&["7", "x"]), &[], false).unwrap();
+        assert!(empty_path_values(&op, &given.values).is_empty());
+        let half = collect(&op, &[], &strings(&["id=", "limit=1"]), false).unwrap();
+        let unbuildable: Vec<String> = unbuildable_path(&op, &half.values)
+            .iter()
+            .map(|v| v.at.clone())
+            .collect();
+        assert_eq!(
+            unbuildable,
+            [
+                "parameter `org` (path integer)",
+                "parameter `id` (path string)"
+            ],
+            "the missing one, then the empty one"
+        );
     }
 
     #[test]

@@ -209,10 +209,7 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
             (Some(bytes), None)
         }
         Some(BodyInput::Form(fields)) => {
-            let urlencoded = op.body.as_ref().is_some_and(|b| {
-                b.content_type
-                    .starts_with("application/x-www-form-urlencoded")
-            });
+            let urlencoded = crate::input::body::form_is_urlencoded(op);
             let (content_type, bytes) = if urlencoded {
                 let pairs: Vec<String> = fields
                     .iter()

@@ -15,6 +15,7 @@ mod interactive;
 mod jsonata_suite;
 mod layout;
 mod network;
+mod options;
 mod output;
 mod output_faults;
 mod printing;
