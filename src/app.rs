@@ -13,7 +13,7 @@ use crate::cli::{self, Options};
 use crate::commands::list;
 use crate::commands::{self, clap_outcome, print_notes};
 use crate::env::term::{self, Terminal};
-use crate::env::{places, write_out, Env};
+use crate::env::{places, write_out, Diagnostics, Env};
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
 use crate::input::{body, params, violation};
 use crate::interactive;
@@ -417,7 +417,8 @@ fn call(
     }
     let file = answer_file(options)?;
     if options.verbose {
-        output::write_request_trace(env.stderr, &prepared).map_err(crate::error::io_error)?;
+        // Stderr never decides the outcome: the request goes out whoever reads the trace.
+        let _ = output::write_request_trace(env.stderr, &prepared);
     }
     let mut response = if options.mock {
         mock::response(&loaded.document, op, &mut *env.stderr)
@@ -592,7 +593,7 @@ fn present(
     file: Option<OutputFile>,
 ) -> Result<u8> {
     if options.include || options.verbose {
-        output::write_response_head(env.stderr, response).map_err(crate::error::io_error)?;
+        let _ = output::write_response_head(env.stderr, response);
     }
     let cap = options
         .max_answer_size
@@ -652,7 +653,7 @@ pub fn main() -> u8 {
         Box::new(io::BufWriter::new(stdout.lock()))
     };
     // Not locked for the whole run: the Ctrl-C handler writes to stderr from another thread.
-    let mut err = stderr;
+    let mut err = Diagnostics::new(stderr);
     let mut input = stdin.lock();
     let var = |name: &str| std::env::var(name).ok();
     let mut env = Env {

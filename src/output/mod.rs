@@ -202,12 +202,11 @@ pub fn write_body(
     };
     let binary = valid_up_to < first.len() || first.contains(&0);
     if binary && settings.stdout_is_terminal {
-        writeln!(
+        let _ = writeln!(
             err,
             "note: the body is binary data; not shown on a terminal"
         )
-        .and_then(|_| writeln!(err, "help: save it with -o FILE, or pipe it to a program"))
-        .map_err(io_error)?;
+        .and_then(|_| writeln!(err, "help: save it with -o FILE, or pipe it to a program"));
         return Ok(());
     }
     let last = copy(body, out, &first, &write_error)?;

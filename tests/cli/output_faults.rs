@@ -560,3 +560,95 @@ fn validate_response_skips_an_answer_over_the_cap_and_still_prints_it() {
         stderr_of(&output)
     );
 }
+
+/// The binary with stdout and stderr on one pipe (as `2>&1 | ...`), whose reader is given
+/// to `read`; the reader is gone once `read` returns.
+fn both_streams_into(
+    sandbox: &Sandbox,
+    args: &[&str],
+    read: impl FnOnce(std::io::PipeReader),
+) -> std::process::ExitStatus {
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("epilot"))
+        .args(args)
+        .current_dir(sandbox.path())
+        .env_clear()
+        .env("HOME", sandbox.path())
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer.try_clone().unwrap()))
+        .stderr(Stdio::from(writer))
+        .spawn()
+        .unwrap();
+    read(reader);
+    child.wait().unwrap()
+}
+
+#[test]
+fn verbose_into_a_gone_reader_still_sends_and_an_http_error_still_exits_1() {
+    let server = Server::json(500, r#"{"message":"Boom"}"#);
+    let sandbox = Sandbox::new();
+    let args = [
+        "user",
+        "getMeV2",
+        "-s",
+        &server.url,
+        "-t",
+        "tok",
+        "--retries",
+        "0",
+        "-v",
+    ];
+    // `2>&1 | true`: nobody reads anything.
+    let status = both_streams_into(&sandbox, &args, drop);
+    assert_eq!(status.code(), Some(1), "a 500 is not a success");
+    server.single();
+}
+
+#[test]
+fn verbose_into_head_still_exits_1_on_an_http_error() {
+    let server = Server::json(500, r#"{"message":"Boom"}"#);
+    let sandbox = Sandbox::new();
+    let args = [
+        "user",
+        "getMeV2",
+        "-s",
+        &server.url,
+        "-t",
+        "tok",
+        "--retries",
+        "0",
+        "-v",
+    ];
+    // `2>&1 | head -n 2`: two lines of the trace, then the reader goes.
+    let status = both_streams_into(&sandbox, &args, |reader| {
+        let mut lines = std::io::BufReader::new(reader);
+        for _ in 0..2 {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut lines, &mut line).unwrap();
+        }
+    });
+    assert_eq!(status.code(), Some(1));
+    server.single();
+}
+
+#[test]
+fn verbose_into_a_gone_reader_still_sends_a_post() {
+    let server = Server::json(201, r#"{"id":"g1"}"#);
+    let sandbox = Sandbox::new();
+    let args = [
+        "user",
+        "createGroup",
+        "-s",
+        &server.url,
+        "-t",
+        "tok",
+        "-v",
+        "-d",
+        r#"{"name":"Finance","user_ids":["123"]}"#,
+    ];
+    let status = both_streams_into(&sandbox, &args, drop);
+    assert_eq!(status.code(), Some(0), "a success whose reader has gone");
+    assert_eq!(server.single().method, "POST", "the POST was sent");
+}
