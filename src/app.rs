@@ -440,7 +440,7 @@ fn call(
 /// Where the answer will go, made sure of before anything is sent: the `-o` file (created
 /// beside FILE, see [`OutputFile`]), or stdout, which must not have been closed.
 fn answer_file(options: &Options) -> Result<Option<OutputFile>> {
-    match &options.output {
+    match output_path(options) {
         Some(path) => {
             // From before the temporary file exists, so no signal can leave it behind.
             term::exit_on_interrupt();
@@ -452,6 +452,14 @@ fn answer_file(options: &Options) -> Result<Option<OutputFile>> {
         }
         None => Ok(None),
     }
+}
+
+/// The `-o` path; `-o -` is stdout, as for curl.
+fn output_path(options: &Options) -> Option<&std::path::Path> {
+    options
+        .output
+        .as_deref()
+        .filter(|path| path.as_os_str() != "-")
 }
 
 /// The servers the user chose for secrets not typed on this line: the selected profile's
@@ -603,6 +611,15 @@ fn present(
         body = check_response(loaded, op, response, body, cap, env)?;
     }
     let failed = response.status >= 400;
+    // An error answer never replaces a good -o FILE (a cron job keeps its last good data on a
+    // 503): dropped, the temporary file goes, and the answer goes to stdout as without -o.
+    let (file, left_alone) = match file {
+        Some(file) if failed => {
+            drop(file);
+            (None, output_path(options))
+        }
+        file => (file, None),
+    };
     // An error answer streams like any other; its first bytes are kept for the summary line.
     let mut body = output::KeepPrefix::new(body, if failed { output::SUMMARY_PREFIX } else { 0 });
     let settings = Settings {
@@ -617,7 +634,7 @@ fn present(
             (env.var)("NO_COLOR").as_deref(),
         ),
         jsonata: options.jsonata.clone(),
-        output_file: options.output.clone(),
+        output_file: file.as_ref().and(output_path(options)).map(Into::into),
         stdout_is_terminal: env.terminal.stdout,
         max_answer_size: cap,
     };
@@ -635,6 +652,13 @@ fn present(
     match written {
         Err(error) if error.kind != ErrorKind::BrokenPipe => return Err(error),
         _ => {}
+    }
+    if let Some(path) = left_alone {
+        let _ = writeln!(
+            env.stderr,
+            "note: {} was left as it was; the error answer went to stdout",
+            crate::text::escape_controls(&path.display().to_string())
+        );
     }
     let summary = output::status_summary(response, &body.kept);
     let summary = crate::text::escape_controls(&summary);

@@ -652,3 +652,37 @@ fn verbose_into_a_gone_reader_still_sends_a_post() {
     assert_eq!(status.code(), Some(0), "a success whose reader has gone");
     assert_eq!(server.single().method, "POST", "the POST was sent");
 }
+
+#[test]
+fn o_keeps_the_file_on_an_http_error_and_shows_the_error_body_on_stdout() {
+    let server = Server::json(503, r#"{"message":"try later"}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let output = get_me(&sandbox, &server.url)
+        .args(["--retries", "0", "--json", "-o"])
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert_old_file_untouched(&old);
+    assert_eq!(stdout_of(&output), "{\"message\":\"try later\"}\n");
+    let err = stderr_of(&output);
+    assert!(
+        err.contains(&format!("note: {} was left as it was", old.display()))
+            && err.contains("error: the server answered 503 Service Unavailable: try later"),
+        "{err}"
+    );
+}
+
+#[test]
+fn o_dash_is_stdout() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--json", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "{\"a\":1}\n");
+    assert!(!sandbox.path().join("-").exists(), "no file named -");
+}
