@@ -100,10 +100,16 @@ fn write_request(
 }
 
 /// `--dry-run`: the request as it would be sent, then a curl command that sends it.
-pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
+/// `token` is the token epilot decided to send: the one header the curl line reads from
+/// `$EPILOT_TOKEN`.
+pub fn write_dry_run(
+    out: &mut dyn Write,
+    request: &PreparedRequest,
+    token: Option<&crate::request::Token>,
+) -> io::Result<()> {
     write_request(out, request, "", None)?;
     writeln!(out, "# the same request with curl:")?;
-    writeln!(out, "{}", crate::request::curl::command(request))
+    writeln!(out, "{}", crate::request::curl::command(request, token))
 }
 
 /// The request as `--dry-run` shows it, without the curl command: `--guided`'s last look

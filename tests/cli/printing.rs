@@ -700,3 +700,47 @@ fn bash_completion_inserts_values_from_a_definition_as_quoted_words() {
     );
     assert!(!sandbox.path().join("pwned").exists());
 }
+
+#[test]
+fn a_typed_authorization_header_is_not_read_from_epilot_token_in_the_curl_line() {
+    let sandbox = Sandbox::new();
+    let dry = sandbox
+        .epilot()
+        .env("EPILOT_TOKEN", "ambient")
+        .args([
+            "user",
+            "getMeV2",
+            "--dry-run",
+            "-H",
+            "Authorization: Basic dXNlcjpwdw==",
+        ])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        !line.contains("EPILOT_TOKEN") && !line.contains("dXNlcjpwdw"),
+        "pasted, it must not send the ambient token: {line}"
+    );
+    assert!(
+        line.contains(r#"-H 'Authorization: '"$AUTHORIZATION""#),
+        "{line}"
+    );
+    assert!(
+        line.starts_with("# set AUTHORIZATION in the environment first\n"),
+        "{line}"
+    );
+
+    // The token epilot decided to send is still read from $EPILOT_TOKEN.
+    let dry = sandbox
+        .epilot()
+        .args(["user", "getMeV2", "--dry-run", "-t", "typed"])
+        .output()
+        .unwrap();
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        line.contains(r#"-H "Authorization: Bearer $EPILOT_TOKEN""#)
+            && line.starts_with("# set EPILOT_TOKEN in the environment first\n"),
+        "{line}"
+    );
+}
