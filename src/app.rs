@@ -21,6 +21,7 @@ use crate::interactive::prompt;
 use crate::output::help;
 use crate::output::{self, json_fmt::Layout, pager, OutputFile, Settings};
 use crate::request;
+use crate::request::curl::shell_quote;
 use crate::spec::{self, index, LoadedApi};
 use crate::state::profiles::Profiles;
 use crate::transport;
@@ -211,7 +212,7 @@ fn check_input(
             "body",
             format!(
                 "is required: pass it with -d '<json>', -d @file, or on stdin (cat body.json | epilot {} {})",
-                loaded.api.name, op.entry.name
+                loaded.api.name, shell_quote(&op.entry.name)
             ),
         ));
     }
@@ -304,7 +305,8 @@ fn call(
         )
         .with_help(format!(
             "pass the values as flags; `epilot {} {} --help` lists them",
-            loaded.api.name, op.entry.name
+            loaded.api.name,
+            shell_quote(&op.entry.name)
         )));
     }
     if let Some(expression) = &options.jsonata {
