@@ -405,7 +405,8 @@ fn call(
         );
     }
     if options.dry_run {
-        output::write_dry_run(env.stdout, &prepared, token.as_ref()).map_err(crate::error::io_error)?;
+        output::write_dry_run(env.stdout, &prepared, token.as_ref())
+            .map_err(crate::error::io_error)?;
         return Ok(exit::OK);
     }
     if let (Some(prompter), true, false) = (&mut prompter, options.guided, options.mock) {

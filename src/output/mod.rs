@@ -466,12 +466,15 @@ impl<R: Read> Read for KeepPrefix<R> {
     }
 }
 
-/// `-o FILE`, all or nothing. Created before the request is sent, so a missing folder or a
-/// read-only place fails with nothing sent; the answer goes to `.<name>.<random>.part`
-/// beside FILE, and only [`OutputFile::commit`] (the whole answer arrived) renames it over
-/// FILE. Dropped uncommitted (a broken connection, a timeout, a full disk), the temporary
-/// file is removed and FILE is as it was; on Ctrl-C or SIGTERM the interrupt handler removes
-/// it. A FILE that exists and is not a regular file (`/dev/null`, a FIFO) is written in place.
+/// `-o FILE`, all or nothing. Created before the request is sent, so a missing folder, a
+/// read-only place or a FILE that could not be replaced fails with nothing sent; the answer
+/// goes to `.epilot-<random>.part` beside FILE (a name of fixed length, so any FILE name that
+/// fits fits), and only [`OutputFile::commit`] (the whole answer arrived) renames it over
+/// FILE. Dropped uncommitted (a broken connection, a timeout, a full disk, an error answer),
+/// the temporary file is removed and FILE is as it was; on Ctrl-C or SIGTERM the interrupt
+/// handler removes it. A FILE that exists and is not a regular file (`/dev/null`, a FIFO) is
+/// written in place. A symbolic link is followed to the path it names, dangling or not, so the
+/// link stays a link and its target is written (created when missing), as `>` does.
 pub struct OutputFile {
     target: PathBuf,
     /// The file being written, while it is not yet FILE; `None` when writing in place.
@@ -481,7 +484,10 @@ pub struct OutputFile {
 
 impl OutputFile {
     pub fn create(path: &Path) -> Result<OutputFile> {
-        let existing = std::fs::metadata(path).ok();
+        let target = follow_links(path).map_err(|e| {
+            file_error(path, &e).with_help("nothing was sent; pick another place for -o")
+        })?;
+        let existing = std::fs::metadata(&target).ok();
         if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
             if meta.is_dir() {
                 return Err(Error::usage(format!(
@@ -492,52 +498,36 @@ impl OutputFile {
             }
             let file = OpenOptions::new()
                 .write(true)
-                .open(path)
+                .open(&target)
                 .map_err(|e| file_error(path, &e).with_help("nothing was sent"))?;
             return Ok(OutputFile {
-                target: path.to_path_buf(),
+                target,
                 temp: None,
                 file,
             });
         }
-        // A symbolic link is followed: the file it points to is the one replaced.
-        let target = match existing {
-            Some(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-            None => path.to_path_buf(),
-        };
-        let name = target.file_name().ok_or_else(|| {
-            Error::usage(format!(
+        if target.file_name().is_none() {
+            return Err(Error::usage(format!(
                 "cannot write the response to {}: it names no file",
                 path.display()
             ))
-            .with_help("nothing was sent; give -o a file name")
-        })?;
+            .with_help("nothing was sent; give -o a file name"));
+        }
         let folder = match target.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        let temp = folder.join(format!(
-            ".{}.{}.part",
-            name.to_string_lossy(),
-            random_suffix()
-        ));
+        if let Some(meta) = &existing {
+            check_replaceable(path, &target, meta, folder)?;
+        }
+        let temp = folder.join(format!(".epilot-{}.part", random_suffix()));
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-        let file = options.open(&temp).map_err(|e| {
-            let reason = match e.kind() {
-                io::ErrorKind::NotFound => {
-                    format!("the folder {} does not exist", folder.display())
-                }
-                _ => format!("cannot create a file in {}: {e}", folder.display()),
-            };
-            Error::usage(format!(
-                "cannot write the response to {}: {reason}",
-                path.display()
-            ))
-            .with_help("nothing was sent; create the folder or pick another place for -o")
-        })?;
+        let file = options
+            .open(&temp)
+            .map_err(|e| folder_error(path, folder, &e))?;
         if let Some(meta) = &existing {
             // The new FILE keeps the old one's permissions.
             let _ = file.set_permissions(meta.permissions());
@@ -582,6 +572,132 @@ impl Drop for OutputFile {
             crate::env::term::remove_on_interrupt(None);
         }
     }
+}
+
+/// The path a chain of symbolic links at `path` ends at (the target of a dangling link
+/// included); `path` itself when it is no link.
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    // As the kernel's own limit on links followed in one lookup.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) => parent.join(link),
+                    None => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Why an existing FILE could not be replaced, decided before anything is sent: shell `>`
+/// refuses a read-only file, and in a sticky folder (`/tmp`) only the owner of a file or of
+/// the folder may rename over it; without this check the answer would arrive and then be lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    ReadOnly,
+    OthersInStickyFolder,
+}
+
+/// The owners and permissions that decide whether FILE can be replaced.
+#[derive(Debug, Clone, Copy)]
+struct Replacing {
+    writable: bool,
+    file_owner: u32,
+    folder_owner: u32,
+    folder_sticky: bool,
+    user: u32,
+}
+
+fn refusal(r: Replacing) -> Option<Refusal> {
+    if !r.writable {
+        return Some(Refusal::ReadOnly);
+    }
+    // Refused for root too: with fs.protected_regular the kernel refuses root there as well.
+    let owned = r.file_owner == r.user || r.folder_owner == r.user;
+    (r.folder_sticky && !owned).then_some(Refusal::OthersInStickyFolder)
+}
+
+#[cfg(unix)]
+fn check_replaceable(
+    path: &Path,
+    target: &Path,
+    meta: &std::fs::Metadata,
+    folder: &Path,
+) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(folder_meta) = std::fs::metadata(folder) else {
+        return Ok(());
+    };
+    let writable = std::ffi::CString::new(target.as_os_str().as_bytes())
+        // SAFETY: access(2) reads a NUL-terminated path we own for the length of the call.
+        .map(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+        .unwrap_or(true);
+    let facts = Replacing {
+        writable,
+        file_owner: meta.uid(),
+        folder_owner: folder_meta.uid(),
+        // S_ISVTX, the sticky bit.
+        folder_sticky: folder_meta.mode() & 0o1000 != 0,
+        // SAFETY: geteuid cannot fail and touches no memory.
+        user: unsafe { libc::geteuid() },
+    };
+    let (why, help) = match refusal(facts) {
+        None => return Ok(()),
+        Some(Refusal::ReadOnly) => (
+            "the file is read-only".to_string(),
+            format!(
+                "nothing was sent; make it writable (chmod u+w {}) or pick another place for -o",
+                crate::request::curl::shell_quote(&path.display().to_string())
+            ),
+        ),
+        Some(Refusal::OthersInStickyFolder) => (
+            format!(
+                "it belongs to another user, in {}, a folder where only a file's owner may replace it",
+                folder.display()
+            ),
+            "nothing was sent; pick another name for -o".to_string(),
+        ),
+    };
+    Err(Error::usage(format!(
+        "cannot write the response to {}: {why}",
+        path.display()
+    ))
+    .with_help(help))
+}
+
+#[cfg(not(unix))]
+fn check_replaceable(_: &Path, _: &Path, _: &std::fs::Metadata, _: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Why the temporary file could not be made in `folder`, said truly: a folder that does not
+/// exist is not one that refuses files.
+fn folder_error(path: &Path, folder: &Path, e: &io::Error) -> Error {
+    let (reason, help) = match std::fs::metadata(folder) {
+        Err(missing) if missing.kind() == io::ErrorKind::NotFound => (
+            format!("the folder {} does not exist", folder.display()),
+            "nothing was sent; create the folder or pick another place for -o",
+        ),
+        Ok(meta) if !meta.is_dir() => (
+            format!("{} is not a folder", folder.display()),
+            "nothing was sent; pick another place for -o",
+        ),
+        _ => (
+            format!("cannot create a file in {}: {e}", folder.display()),
+            "nothing was sent; pick another place for -o",
+        ),
+    };
+    Error::usage(format!(
+        "cannot write the response to {}: {reason}",
+        path.display()
+    ))
+    .with_help(help)
 }
 
 fn random_suffix() -> String {
@@ -729,9 +845,7 @@ mod tests {
         file.write_all(b"half").unwrap();
         let listed = names(folder.path());
         assert!(
-            listed.len() == 1
-                && listed[0].starts_with(".answer.json.")
-                && listed[0].ends_with(".part"),
+            listed.len() == 1 && listed[0].starts_with(".epilot-") && listed[0].ends_with(".part"),
             "{listed:?}"
         );
         drop(file);
@@ -764,6 +878,57 @@ mod tests {
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
         let mode = std::fs::metadata(&real).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_replaced_is_refused_before_sending() {
+        let ours = Replacing {
+            writable: true,
+            file_owner: 1000,
+            folder_owner: 0,
+            folder_sticky: true,
+            user: 1000,
+        };
+        assert_eq!(refusal(ours), None, "our own file in /tmp");
+        let theirs = Replacing {
+            file_owner: 1001,
+            ..ours
+        };
+        assert_eq!(refusal(theirs), Some(Refusal::OthersInStickyFolder));
+        let our_folder = Replacing {
+            folder_owner: 1000,
+            ..theirs
+        };
+        assert_eq!(refusal(our_folder), None, "the folder's owner may");
+        let plain_folder = Replacing {
+            folder_sticky: false,
+            ..theirs
+        };
+        assert_eq!(refusal(plain_folder), None);
+        let read_only = Replacing {
+            writable: false,
+            ..ours
+        };
+        assert_eq!(refusal(read_only), Some(Refusal::ReadOnly));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_is_followed_to_the_file_it_names() {
+        let folder = tempfile::tempdir().unwrap();
+        let link = folder.path().join("link.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        let mut file = OutputFile::create(&link).unwrap();
+        file.write_all(b"new").unwrap();
+        file.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read(folder.path().join("real.json")).unwrap(),
+            b"new"
+        );
     }
 
     #[test]

@@ -686,3 +686,133 @@ fn o_dash_is_stdout() {
     assert_eq!(stdout_of(&output), "{\"a\":1}\n");
     assert!(!sandbox.path().join("-").exists(), "no file named -");
 }
+
+#[test]
+fn o_takes_any_file_name_that_fits_the_folder() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    // 250 bytes: within the usual 255, whatever the temporary file is called.
+    let name = format!("{}.json", "n".repeat(245));
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", &name])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(sandbox.path().join(&name).is_file());
+    assert_eq!(listing(sandbox.path()), [name]);
+}
+
+#[test]
+fn o_in_a_folder_that_refuses_files_does_not_say_it_is_missing() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", "/proc/x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("cannot write the response to /proc/x.json: cannot create a file in /proc")
+            && !err.contains("does not exist")
+            && !err.contains("create the folder")
+            && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+}
+
+#[test]
+fn o_through_a_dangling_link_creates_the_file_it_names() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.path().join("data")).unwrap();
+    std::os::unix::fs::symlink("data/real.json", sandbox.path().join("latest.json")).unwrap();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--json", "-o", "latest.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let link = std::fs::symlink_metadata(sandbox.path().join("latest.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.path().join("data/real.json")).unwrap(),
+        "{\"a\":1}"
+    );
+}
+
+/// Whether this process may hand files to other users (root, in CI).
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn chown(path: &Path, uid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).unwrap();
+}
+
+#[test]
+fn o_on_someone_elses_file_in_a_sticky_folder_is_refused_before_sending() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to give files to another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    // As /tmp: a sticky folder that is not ours, holding a file that is not ours either.
+    let old = folder_with_old_file(&sandbox);
+    let folder = old.parent().unwrap();
+    chown(folder, 65534);
+    chown(&old, 65534);
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let output = get_me(&sandbox, &server.url)
+        .arg("-o")
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("it belongs to another user") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+    assert_old_file_untouched(&old);
+}
+
+#[test]
+fn o_on_a_read_only_file_is_refused_before_sending_as_a_user() {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !is_root() || !setpriv.exists() {
+        eprintln!("SKIPPED: needs root and setpriv to run as another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let folder = old.parent().unwrap();
+    std::fs::set_permissions(sandbox.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(folder, 65534);
+    chown(&old, 65534);
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let output = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("epilot"))
+        .args(["user", "getMeV2", "-s", &server.url, "-t", "tok", "-o"])
+        .arg(&old)
+        .current_dir(folder)
+        .env_clear()
+        .env("HOME", folder)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("the file is read-only") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+    assert_old_file_untouched(&old);
+}
