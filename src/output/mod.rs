@@ -197,6 +197,12 @@ pub fn write_body(
         first.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{' | b'[')
     );
+    if json_type && first.len() < SNIFF && first.iter().all(u8::is_ascii_whitespace) {
+        let _ = writeln!(
+            err,
+            "warning: the answer is labelled JSON but holds only whitespace, which is not JSON; it is printed as received"
+        );
+    }
     if starts_like_json && (json_type || json_fmt::is_json(&first)) {
         return write_json(first, body, out, err, settings, json_type, &write_error);
     }
@@ -232,10 +238,19 @@ fn query(
 ) -> Result<Option<Vec<u8>>> {
     let (bytes, complete) = read_up_to(response, body, settings.max_answer_size)?;
     if !complete {
-        return Err(too_large(response, settings.max_answer_size, "--jsonata"));
+        return Err(too_large(
+            response,
+            settings.max_answer_size,
+            "--jsonata",
+            settings.output_file.is_some(),
+        ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
+    }
+    if nesting_depth(&bytes) > READ_DEPTH {
+        return Err(Error::usage(too_deep("--jsonata"))
+            .with_help("run without --jsonata to see it: printing reads any depth"));
     }
     let text = std::str::from_utf8(&bytes)
         .ok()
@@ -403,8 +418,46 @@ fn declared_length(response: &Response) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// The answer is too large for `what` to read into memory.
-pub fn too_large(response: &Response, cap: u64, what: &str) -> Error {
+/// How deeply nested an answer the steps that read it whole (`--jsonata`,
+/// `--validate-response`) can take: serde_json's recursion limit, which both parsers keep.
+pub const READ_DEPTH: usize = 127;
+
+/// The deepest nesting of arrays and objects in a JSON text (strings skipped), found without
+/// recursion, so it answers for any depth.
+pub fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// What to say of an answer nested deeper than [`READ_DEPTH`]: it is JSON, just too deep.
+pub fn too_deep(what: &str) -> String {
+    format!("the answer is nested deeper than {READ_DEPTH} levels, which {what} cannot read")
+}
+
+/// The answer is too large for `what` to read into memory. `-o` is suggested only when it
+/// was not given.
+pub fn too_large(response: &Response, cap: u64, what: &str, output_given: bool) -> Error {
     let declared = declared_length(response);
     let suggested = declared
         .unwrap_or(0)
@@ -419,7 +472,12 @@ pub fn too_large(response: &Response, cap: u64, what: &str) -> Error {
         show_size(cap)
     ))
     .with_help(format!(
-        "save it with -o FILE (written as it arrives), ask the server for less (a filter or a smaller page), or raise the cap with --max-answer-size, e.g. --max-answer-size {}",
+        "{}ask the server for less (a filter or a smaller page), or raise the cap with --max-answer-size, e.g. --max-answer-size {}",
+        if output_given {
+            ""
+        } else {
+            "save it without --jsonata with -o FILE (written as it arrives), "
+        },
         show_size(suggested).replace(' ', "")
     ))
 }
@@ -929,6 +987,22 @@ mod tests {
             std::fs::read(folder.path().join("real.json")).unwrap(),
             b"new"
         );
+    }
+
+    #[test]
+    fn nesting_depth_skips_strings_and_needs_no_recursion() {
+        assert_eq!(nesting_depth(b"1"), 0);
+        assert_eq!(nesting_depth(br#"{"a":[1,{"b":"[[[\"{"}]}"#), 3);
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(nesting_depth(deep.as_bytes()), 100_000);
+        let edge = format!("{}{}", "[".repeat(READ_DEPTH), "]".repeat(READ_DEPTH));
+        assert!(crate::validate::Instance::parse(edge.as_bytes()).is_ok());
+        let options = HashMap::new();
+        let limits = jsonata::Limits::default();
+        assert!(jsonata::evaluate("$", Some(&edge), &options, limits).is_ok());
+        let over = format!("[{edge}]");
+        assert!(crate::validate::Instance::parse(over.as_bytes()).is_err());
+        assert!(jsonata::evaluate("$", Some(&over), &options, limits).is_err());
     }
 
     #[test]

@@ -816,3 +816,76 @@ fn o_on_a_read_only_file_is_refused_before_sending_as_a_user() {
     server.assert_untouched();
     assert_old_file_untouched(&old);
 }
+
+#[test]
+fn an_answer_too_deep_for_jsonata_and_validation_is_called_too_deep_not_non_json() {
+    let depth = 100_000;
+    let body: &'static str =
+        Box::leak(format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_boxed_str());
+    let server = Server::json(200, body);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "$count($)"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("the answer is nested deeper than 127 levels, which --jsonata cannot read")
+            && !err.contains("not JSON"),
+        "{err}"
+    );
+
+    let output = get_me(&sandbox, &server.url)
+        .args(["--validate-response", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(output.stdout.len(), 2 * depth + 1, "still printed whole");
+    let err = stderr_of(&output);
+    assert!(
+        err.contains(
+            "warning: response: not checked, the answer is nested deeper than 127 levels, which --validate-response cannot read"
+        ) && !err.contains("not JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_whitespace_answer_labelled_json_gets_a_warning() {
+    let server = Server::start(|_| Reply::raw(200, "application/json", b" \n\t\n"));
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.stdout, b" \n\t\n", "printed as received");
+    assert!(
+        stderr_of(&output)
+            .contains("warning: the answer is labelled JSON but holds only whitespace"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn the_over_cap_help_suggests_o_only_when_it_was_not_given() {
+    let big: &'static str = Box::leak(format!("[{}1]", "1,".repeat(5000)).into_boxed_str());
+    let server = Server::json(200, big);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args([
+            "--jsonata",
+            "$",
+            "--max-answer-size",
+            "1KB",
+            "-o",
+            "out.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("over the 1 KB that --jsonata reads") && !err.contains("-o FILE"),
+        "{err}"
+    );
+}
