@@ -889,3 +889,20 @@ fn the_over_cap_help_suggests_o_only_when_it_was_not_given() {
         "{err}"
     );
 }
+
+#[test]
+fn the_default_cap_keeps_jsonata_from_reading_a_20_mb_answer() {
+    let big: &'static str = Box::leak(format!("[{}1]", "1,".repeat(10_000_000)).into_boxed_str());
+    let server = Server::json(200, big);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "$count($)"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("over the 16 MB that --jsonata reads into memory"),
+        "{}",
+        stderr_of(&output)
+    );
+}
