@@ -659,10 +659,13 @@ fn present(
         written?;
         return Ok(exit::OK);
     }
-    // A reader that went away does not turn an HTTP error into a success.
+    // A reader that went away does not turn an HTTP error into a success; nor does a closed
+    // stdout that only stood in for the -o FILE left alone (the status decides the code).
     match written {
-        Err(error) if error.kind != ErrorKind::BrokenPipe => return Err(error),
-        _ => {}
+        Err(error) if error.kind == ErrorKind::BrokenPipe => {}
+        Err(error) if left_alone.is_some() && error.kind == ErrorKind::Usage => {}
+        Err(error) => return Err(error),
+        Ok(()) => {}
     }
     if let Some(path) = left_alone {
         let _ = writeln!(

@@ -906,3 +906,24 @@ fn the_default_cap_keeps_jsonata_from_reading_a_20_mb_answer() {
         stderr_of(&output)
     );
 }
+
+#[test]
+fn an_http_error_with_o_and_a_closed_stdout_still_exits_1() {
+    let server = Server::json(503, r#"{"message":"try later"}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec "$0" user getMeV2 -s "$1" -t tok --retries 0 -o "$2" >&-"#)
+        .arg(assert_cmd::cargo::cargo_bin("epilot"))
+        .arg(&server.url)
+        .arg(&old)
+        .env_clear()
+        .env("HOME", sandbox.path())
+        .current_dir(sandbox.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("was left as it was"));
+    assert_old_file_untouched(&old);
+}
