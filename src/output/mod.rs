@@ -545,10 +545,7 @@ pub struct OutputFile {
 
 impl OutputFile {
     pub fn create(path: &Path) -> Result<OutputFile> {
-        let target = follow_links(path).map_err(|e| {
-            file_error(path, &e).with_help("nothing was sent; pick another place for -o")
-        })?;
-        let existing = std::fs::metadata(&target).ok();
+        let existing = std::fs::metadata(path).ok();
         if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
             if meta.is_dir() {
                 return Err(Error::usage(format!(
@@ -559,14 +556,23 @@ impl OutputFile {
             }
             let file = OpenOptions::new()
                 .write(true)
-                .open(&target)
+                .open(path)
                 .map_err(|e| file_error(path, &e).with_help("nothing was sent"))?;
             return Ok(OutputFile {
-                target,
+                target: path.to_path_buf(),
                 temp: None,
                 file,
             });
         }
+        // An existing file is found by the kernel's own lookup (`/proc/self/fd/N` included); a
+        // dangling link is followed by hand to the path it names.
+        let target = match existing {
+            Some(_) => std::fs::canonicalize(path),
+            None => follow_links(path),
+        }
+        .map_err(|e| {
+            file_error(path, &e).with_help("nothing was sent; pick another place for -o")
+        })?;
         if target.file_name().is_none() {
             return Err(Error::usage(format!(
                 "cannot write the response to {}: it names no file",

@@ -927,3 +927,15 @@ fn an_http_error_with_o_and_a_closed_stdout_still_exits_1() {
     assert!(stderr_of(&output).contains("was left as it was"));
     assert_old_file_untouched(&old);
 }
+
+#[test]
+fn o_dev_stdout_into_a_pipe_is_written_in_place() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), r#"{"a":1}"#);
+}
