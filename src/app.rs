@@ -13,7 +13,7 @@ use crate::cli::{self, Certificates, Delivery, Interaction, Layout, Options, Tra
 use crate::commands::list;
 use crate::commands::{self, clap_outcome, print_notes};
 use crate::env::term::{self, Terminal};
-use crate::env::{places, write_out, Env};
+use crate::env::{places, write_out, Diagnostics, Env};
 use crate::error::{did_you_mean, exit, Error, ErrorKind, Result};
 use crate::input::{body, params, violation};
 use crate::interactive;
@@ -21,6 +21,7 @@ use crate::interactive::prompt;
 use crate::output::help;
 use crate::output::{self, json_fmt, pager, OutputFile, Settings};
 use crate::request;
+use crate::request::curl::shell_quote;
 use crate::spec::{self, index, LoadedApi};
 use crate::state::profiles::Profiles;
 use crate::transport;
@@ -238,7 +239,7 @@ fn check_input(
             "body",
             format!(
                 "is required: pass it with -d '<json>', -d @file, or on stdin (cat body.json | epilot {} {})",
-                loaded.api.name, op.entry.name
+                loaded.api.name, shell_quote(&op.entry.name)
             ),
         ));
     }
@@ -286,6 +287,14 @@ fn check_response(
             output::show_size(cap)
         );
         return Ok(Box::new(io::Cursor::new(held).chain(body)));
+    }
+    if output::nesting_depth(&held) > output::READ_DEPTH {
+        let _ = writeln!(
+            env.stderr,
+            "warning: response: not checked, {}",
+            output::too_deep("--validate-response")
+        );
+        return Ok(Box::new(io::Cursor::new(held)));
     }
     let Ok(instance) = validate::Instance::parse(&held) else {
         let _ = writeln!(
@@ -345,9 +354,10 @@ fn call(
     let mut prompter = interactive(options, env).then(|| terminal_prompter(env));
     let (values, body) = gather_input(&call, positionals, &places, prompter.as_mut(), env)?;
     let asker = prompter.as_mut().map(|p| p as &mut dyn prompt::Prompter);
-    let prepared = prepare(&call, &values, body, &places, asker, env)?;
+    let (prepared, token) = prepare(&call, &values, body, &places, asker, env)?;
     if options.delivery == Delivery::DryRun {
-        output::write_dry_run(env.stdout, &prepared).map_err(crate::error::io_error)?;
+        output::write_dry_run(env.stdout, &prepared, token.as_ref())
+            .map_err(crate::error::io_error)?;
         return Ok(exit::OK);
     }
     if let Some(prompter) = &mut prompter {
@@ -367,7 +377,8 @@ fn refuse_unanswerable(call: &Call<'_>, env: &Env<'_>) -> Result<()> {
             Error::usage("--guided asks at a terminal, but stdin or stdout is not one").with_help(
                 format!(
                     "pass the values as flags; `epilot {} {} --help` lists them",
-                    call.loaded.api.name, call.op.entry.name
+                    call.loaded.api.name,
+                    shell_quote(&call.op.entry.name)
                 ),
             ),
         );
@@ -433,7 +444,7 @@ fn prepare(
     places: &crate::state::paths::Places,
     prompter: Option<&mut dyn prompt::Prompter>,
     env: &mut Env<'_>,
-) -> Result<request::PreparedRequest> {
+) -> Result<(request::PreparedRequest, Option<request::Token>)> {
     let (op, options) = (call.op, call.options);
     let profiles = Profiles::load(places)?;
     let profile_env = (env.var)("EPILOT_PROFILE");
@@ -471,7 +482,7 @@ fn prepare(
             op.entry.name
         );
     }
-    Ok(prepared)
+    Ok((prepared, token))
 }
 
 /// The base URL and the URL that is sent. A profile's server replaces the document's;
@@ -519,7 +530,8 @@ fn deliver(
     let options = call.options;
     let verbose = options.trace == Trace::Exchange;
     if verbose {
-        output::write_request_trace(env.stderr, prepared).map_err(crate::error::io_error)?;
+        // Stderr never decides the outcome: the request goes out whoever reads the trace.
+        let _ = output::write_request_trace(env.stderr, prepared);
     }
     if options.delivery == Delivery::Mock {
         let document = &call.loaded.document;
@@ -539,7 +551,7 @@ fn deliver(
 /// Where the answer will go, made sure of before anything is sent: the `-o` file (created
 /// beside FILE, see [`OutputFile`]), or stdout, which must not have been closed.
 fn answer_file(options: &Options) -> Result<Option<OutputFile>> {
-    match &options.output {
+    match output_path(options) {
         Some(path) => {
             // From before the temporary file exists, so no signal can leave it behind.
             term::exit_on_interrupt();
@@ -551,6 +563,14 @@ fn answer_file(options: &Options) -> Result<Option<OutputFile>> {
         }
         None => Ok(None),
     }
+}
+
+/// The `-o` path; `-o -` is stdout, as for curl.
+fn output_path(options: &Options) -> Option<&std::path::Path> {
+    options
+        .output
+        .as_deref()
+        .filter(|path| path.as_os_str() != "-")
 }
 
 /// The servers the user chose for secrets not typed on this line: the selected profile's
@@ -696,7 +716,7 @@ fn present(
     file: Option<OutputFile>,
 ) -> Result<u8> {
     if options.trace.shows_head() {
-        output::write_response_head(env.stderr, response).map_err(crate::error::io_error)?;
+        let _ = output::write_response_head(env.stderr, response);
     }
     let cap = options
         .max_answer_size
@@ -706,6 +726,15 @@ fn present(
         body = check_response(loaded, op, response, body, cap, env)?;
     }
     let failed = response.status >= 400;
+    // An error answer never replaces a good -o FILE (a cron job keeps its last good data on a
+    // 503): dropped, the temporary file goes, and the answer goes to stdout as without -o.
+    let (file, left_alone) = match file {
+        Some(file) if failed => {
+            drop(file);
+            (None, output_path(options))
+        }
+        file => (file, None),
+    };
     // An error answer streams like any other; its first bytes are kept for the summary line.
     let mut body = output::KeepPrefix::new(body, if failed { output::SUMMARY_PREFIX } else { 0 });
     let settings = Settings {
@@ -719,7 +748,7 @@ fn present(
             (env.var)("NO_COLOR").as_deref(),
         ),
         jsonata: options.jsonata.clone(),
-        output_file: options.output.clone(),
+        output_file: file.as_ref().and(output_path(options)).map(Into::into),
         stdout_is_terminal: env.terminal.stdout,
         max_answer_size: cap,
     };
@@ -733,10 +762,20 @@ fn present(
         written?;
         return Ok(exit::OK);
     }
-    // A reader that went away does not turn an HTTP error into a success.
+    // A reader that went away does not turn an HTTP error into a success; nor does a closed
+    // stdout that only stood in for the -o FILE left alone (the status decides the code).
     match written {
-        Err(error) if error.kind != ErrorKind::BrokenPipe => return Err(error),
-        _ => {}
+        Err(error) if error.kind == ErrorKind::BrokenPipe => {}
+        Err(error) if left_alone.is_some() && error.kind == ErrorKind::Usage => {}
+        Err(error) => return Err(error),
+        Ok(()) => {}
+    }
+    if let Some(path) = left_alone {
+        let _ = writeln!(
+            env.stderr,
+            "note: {} was left as it was; the error answer went to stdout",
+            crate::text::escape_controls(&path.display().to_string())
+        );
     }
     let summary = output::status_summary(response, &body.kept);
     let summary = crate::text::escape_controls(&summary);
@@ -755,7 +794,7 @@ pub fn main() -> u8 {
         Box::new(io::BufWriter::new(stdout.lock()))
     };
     // Not locked for the whole run: the Ctrl-C handler writes to stderr from another thread.
-    let mut err = stderr;
+    let mut err = Diagnostics::new(stderr);
     let mut input = stdin.lock();
     let var = |name: &str| std::env::var(name).ok();
     let mut env = Env {

@@ -187,10 +187,12 @@ pub fn withheld_note(withheld: &[String], origin: &Origin, base: &Url) -> String
     format!(
         "note: {} {verb} not sent to {} ({}), which is not an epilot host, the profile's server \
          nor a --server on this command line; to send {pronoun} there on purpose, pass \
-         --server {base} (or give the token with --token and headers with -H)",
+         --server {} (or give the token with --token and headers with -H)",
         withheld.join(", "),
         origin.host_and_port(),
         origin.scheme.as_str(),
+        // The document's URL, pasted: one shell word, nothing in it runs.
+        crate::request::curl::shell_quote(&base.to_string()),
     )
 }
 

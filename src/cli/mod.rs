@@ -146,7 +146,7 @@ fn shared_args() -> Vec<Arg> {
             .long("max-answer-size")
             .value_name("SIZE")
             .value_parser(parse_size)
-            .help("Largest answer --jsonata or --validate-response reads into memory (default 100MB)"),
+            .help("Largest answer --jsonata or --validate-response reads into memory (default 16MB)"),
         text("color")
             .long("color")
             .value_name("WHEN")

@@ -100,10 +100,16 @@ fn write_request(
 }
 
 /// `--dry-run`: the request as it would be sent, then a curl command that sends it.
-pub fn write_dry_run(out: &mut dyn Write, request: &PreparedRequest) -> io::Result<()> {
+/// `token` is the token epilot decided to send: the one header the curl line reads from
+/// `$EPILOT_TOKEN`.
+pub fn write_dry_run(
+    out: &mut dyn Write,
+    request: &PreparedRequest,
+    token: Option<&crate::request::Token>,
+) -> io::Result<()> {
     write_request(out, request, "", None)?;
     writeln!(out, "# the same request with curl:")?;
-    writeln!(out, "{}", crate::request::curl::command(request))
+    writeln!(out, "{}", crate::request::curl::command(request, token))
 }
 
 /// The request as `--dry-run` shows it, without the curl command: `--guided`'s last look
@@ -150,8 +156,11 @@ const FORMAT_PIECE: usize = 1024;
 /// How much of an error answer is kept for its summary line.
 pub const SUMMARY_PREFIX: usize = 64 * 1024;
 
-/// The default of `--max-answer-size`.
-pub const DEFAULT_MAX_ANSWER_SIZE: u64 = 100_000_000;
+/// The default of `--max-answer-size`. Reading an answer whole costs a multiple of its size:
+/// measured on a 10 MB answer, about 10× for records of strings (`--jsonata` 116 MB,
+/// `--validate-response` 154 MB) and up to 60× for an array of small numbers (`$sort($)`
+/// 619 MB, validation 552 MB), so 16 MB keeps the worst case near 1 GB.
+pub const DEFAULT_MAX_ANSWER_SIZE: u64 = 16_000_000;
 
 /// Writes the response body to `out` (stdout, or the `-o` file), streaming it: only
 /// `--jsonata` needs the whole document in memory, and it reads at most
@@ -191,6 +200,12 @@ pub fn write_body(
         first.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{' | b'[')
     );
+    if json_type && first.len() < SNIFF && first.iter().all(u8::is_ascii_whitespace) {
+        let _ = writeln!(
+            err,
+            "warning: the answer is labelled JSON but holds only whitespace, which is not JSON; it is printed as received"
+        );
+    }
     if starts_like_json && (json_type || json_fmt::is_json(&first)) {
         return write_json(first, body, out, err, settings, json_type, &write_error);
     }
@@ -202,12 +217,11 @@ pub fn write_body(
     };
     let binary = valid_up_to < first.len() || first.contains(&0);
     if binary && settings.stdout_is_terminal {
-        writeln!(
+        let _ = writeln!(
             err,
             "note: the body is binary data; not shown on a terminal"
         )
-        .and_then(|_| writeln!(err, "help: save it with -o FILE, or pipe it to a program"))
-        .map_err(io_error)?;
+        .and_then(|_| writeln!(err, "help: save it with -o FILE, or pipe it to a program"));
         return Ok(());
     }
     let last = copy(body, out, &first, &write_error)?;
@@ -227,10 +241,19 @@ fn query(
 ) -> Result<Option<Vec<u8>>> {
     let (bytes, complete) = read_up_to(response, body, settings.max_answer_size)?;
     if !complete {
-        return Err(too_large(response, settings.max_answer_size, "--jsonata"));
+        return Err(too_large(
+            response,
+            settings.max_answer_size,
+            "--jsonata",
+            settings.output_file.is_some(),
+        ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
+    }
+    if nesting_depth(&bytes) > READ_DEPTH {
+        return Err(Error::usage(too_deep("--jsonata"))
+            .with_help("run without --jsonata to see it: printing reads any depth"));
     }
     let text = std::str::from_utf8(&bytes)
         .ok()
@@ -398,8 +421,46 @@ fn declared_length(response: &Response) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// The answer is too large for `what` to read into memory.
-pub fn too_large(response: &Response, cap: u64, what: &str) -> Error {
+/// How deeply nested an answer the steps that read it whole (`--jsonata`,
+/// `--validate-response`) can take: serde_json's recursion limit, which both parsers keep.
+pub const READ_DEPTH: usize = 127;
+
+/// The deepest nesting of arrays and objects in a JSON text (strings skipped), found without
+/// recursion, so it answers for any depth.
+pub fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// What to say of an answer nested deeper than [`READ_DEPTH`]: it is JSON, just too deep.
+pub fn too_deep(what: &str) -> String {
+    format!("the answer is nested deeper than {READ_DEPTH} levels, which {what} cannot read")
+}
+
+/// The answer is too large for `what` to read into memory. `-o` is suggested only when it
+/// was not given.
+pub fn too_large(response: &Response, cap: u64, what: &str, output_given: bool) -> Error {
     let declared = declared_length(response);
     let suggested = declared
         .unwrap_or(0)
@@ -414,7 +475,12 @@ pub fn too_large(response: &Response, cap: u64, what: &str) -> Error {
         show_size(cap)
     ))
     .with_help(format!(
-        "save it with -o FILE (written as it arrives), ask the server for less (a filter or a smaller page), or raise the cap with --max-answer-size, e.g. --max-answer-size {}",
+        "{}ask the server for less (a filter or a smaller page), or raise the cap with --max-answer-size, e.g. --max-answer-size {}",
+        if output_given {
+            ""
+        } else {
+            "save it without --jsonata with -o FILE (written as it arrives), "
+        },
         show_size(suggested).replace(' ', "")
     ))
 }
@@ -461,12 +527,15 @@ impl<R: Read> Read for KeepPrefix<R> {
     }
 }
 
-/// `-o FILE`, all or nothing. Created before the request is sent, so a missing folder or a
-/// read-only place fails with nothing sent; the answer goes to `.<name>.<random>.part`
-/// beside FILE, and only [`OutputFile::commit`] (the whole answer arrived) renames it over
-/// FILE. Dropped uncommitted (a broken connection, a timeout, a full disk), the temporary
-/// file is removed and FILE is as it was; on Ctrl-C or SIGTERM the interrupt handler removes
-/// it. A FILE that exists and is not a regular file (`/dev/null`, a FIFO) is written in place.
+/// `-o FILE`, all or nothing. Created before the request is sent, so a missing folder, a
+/// read-only place or a FILE that could not be replaced fails with nothing sent; the answer
+/// goes to `.epilot-<random>.part` beside FILE (a name of fixed length, so any FILE name that
+/// fits fits), and only [`OutputFile::commit`] (the whole answer arrived) renames it over
+/// FILE. Dropped uncommitted (a broken connection, a timeout, a full disk, an error answer),
+/// the temporary file is removed and FILE is as it was; on Ctrl-C or SIGTERM the interrupt
+/// handler removes it. A FILE that exists and is not a regular file (`/dev/null`, a FIFO) is
+/// written in place. A symbolic link is followed to the path it names, dangling or not, so the
+/// link stays a link and its target is written (created when missing), as `>` does.
 pub struct OutputFile {
     target: PathBuf,
     /// The file being written, while it is not yet FILE; `None` when writing in place.
@@ -495,44 +564,37 @@ impl OutputFile {
                 file,
             });
         }
-        // A symbolic link is followed: the file it points to is the one replaced.
+        // An existing file is found by the kernel's own lookup (`/proc/self/fd/N` included); a
+        // dangling link is followed by hand to the path it names.
         let target = match existing {
-            Some(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-            None => path.to_path_buf(),
-        };
-        let name = target.file_name().ok_or_else(|| {
-            Error::usage(format!(
+            Some(_) => std::fs::canonicalize(path),
+            None => follow_links(path),
+        }
+        .map_err(|e| {
+            file_error(path, &e).with_help("nothing was sent; pick another place for -o")
+        })?;
+        if target.file_name().is_none() {
+            return Err(Error::usage(format!(
                 "cannot write the response to {}: it names no file",
                 path.display()
             ))
-            .with_help("nothing was sent; give -o a file name")
-        })?;
+            .with_help("nothing was sent; give -o a file name"));
+        }
         let folder = match target.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        let temp = folder.join(format!(
-            ".{}.{}.part",
-            name.to_string_lossy(),
-            random_suffix()
-        ));
+        if let Some(meta) = &existing {
+            check_replaceable(path, &target, meta, folder)?;
+        }
+        let temp = folder.join(format!(".epilot-{}.part", random_suffix()));
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-        let file = options.open(&temp).map_err(|e| {
-            let reason = match e.kind() {
-                io::ErrorKind::NotFound => {
-                    format!("the folder {} does not exist", folder.display())
-                }
-                _ => format!("cannot create a file in {}: {e}", folder.display()),
-            };
-            Error::usage(format!(
-                "cannot write the response to {}: {reason}",
-                path.display()
-            ))
-            .with_help("nothing was sent; create the folder or pick another place for -o")
-        })?;
+        let file = options
+            .open(&temp)
+            .map_err(|e| folder_error(path, folder, &e))?;
         if let Some(meta) = &existing {
             // The new FILE keeps the old one's permissions.
             let _ = file.set_permissions(meta.permissions());
@@ -577,6 +639,132 @@ impl Drop for OutputFile {
             crate::env::term::remove_on_interrupt(None);
         }
     }
+}
+
+/// The path a chain of symbolic links at `path` ends at (the target of a dangling link
+/// included); `path` itself when it is no link.
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    // As the kernel's own limit on links followed in one lookup.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) => parent.join(link),
+                    None => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Why an existing FILE could not be replaced, decided before anything is sent: shell `>`
+/// refuses a read-only file, and in a sticky folder (`/tmp`) only the owner of a file or of
+/// the folder may rename over it; without this check the answer would arrive and then be lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    ReadOnly,
+    OthersInStickyFolder,
+}
+
+/// The owners and permissions that decide whether FILE can be replaced.
+#[derive(Debug, Clone, Copy)]
+struct Replacing {
+    writable: bool,
+    file_owner: u32,
+    folder_owner: u32,
+    folder_sticky: bool,
+    user: u32,
+}
+
+fn refusal(r: Replacing) -> Option<Refusal> {
+    if !r.writable {
+        return Some(Refusal::ReadOnly);
+    }
+    // Refused for root too: with fs.protected_regular the kernel refuses root there as well.
+    let owned = r.file_owner == r.user || r.folder_owner == r.user;
+    (r.folder_sticky && !owned).then_some(Refusal::OthersInStickyFolder)
+}
+
+#[cfg(unix)]
+fn check_replaceable(
+    path: &Path,
+    target: &Path,
+    meta: &std::fs::Metadata,
+    folder: &Path,
+) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(folder_meta) = std::fs::metadata(folder) else {
+        return Ok(());
+    };
+    let writable = std::ffi::CString::new(target.as_os_str().as_bytes())
+        // SAFETY: access(2) reads a NUL-terminated path we own for the length of the call.
+        .map(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+        .unwrap_or(true);
+    let facts = Replacing {
+        writable,
+        file_owner: meta.uid(),
+        folder_owner: folder_meta.uid(),
+        // S_ISVTX, the sticky bit.
+        folder_sticky: folder_meta.mode() & 0o1000 != 0,
+        // SAFETY: geteuid cannot fail and touches no memory.
+        user: unsafe { libc::geteuid() },
+    };
+    let (why, help) = match refusal(facts) {
+        None => return Ok(()),
+        Some(Refusal::ReadOnly) => (
+            "the file is read-only".to_string(),
+            format!(
+                "nothing was sent; make it writable (chmod u+w {}) or pick another place for -o",
+                crate::request::curl::shell_quote(&path.display().to_string())
+            ),
+        ),
+        Some(Refusal::OthersInStickyFolder) => (
+            format!(
+                "it belongs to another user, in {}, a folder where only a file's owner may replace it",
+                folder.display()
+            ),
+            "nothing was sent; pick another name for -o".to_string(),
+        ),
+    };
+    Err(Error::usage(format!(
+        "cannot write the response to {}: {why}",
+        path.display()
+    ))
+    .with_help(help))
+}
+
+#[cfg(not(unix))]
+fn check_replaceable(_: &Path, _: &Path, _: &std::fs::Metadata, _: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Why the temporary file could not be made in `folder`, said truly: a folder that does not
+/// exist is not one that refuses files.
+fn folder_error(path: &Path, folder: &Path, e: &io::Error) -> Error {
+    let (reason, help) = match std::fs::metadata(folder) {
+        Err(missing) if missing.kind() == io::ErrorKind::NotFound => (
+            format!("the folder {} does not exist", folder.display()),
+            "nothing was sent; create the folder or pick another place for -o",
+        ),
+        Ok(meta) if !meta.is_dir() => (
+            format!("{} is not a folder", folder.display()),
+            "nothing was sent; pick another place for -o",
+        ),
+        _ => (
+            format!("cannot create a file in {}: {e}", folder.display()),
+            "nothing was sent; pick another place for -o",
+        ),
+    };
+    Error::usage(format!(
+        "cannot write the response to {}: {reason}",
+        path.display()
+    ))
+    .with_help(help)
 }
 
 fn random_suffix() -> String {
@@ -636,7 +824,7 @@ mod tests {
 
     #[test]
     fn sizes_shown_with_units() {
-        assert_eq!(show_size(DEFAULT_MAX_ANSWER_SIZE), "100 MB");
+        assert_eq!(show_size(DEFAULT_MAX_ANSWER_SIZE), "16 MB");
         assert_eq!(show_size(1_500_000_000), "1.5 GB");
         assert_eq!(show_size(12), "12 bytes");
     }
@@ -724,9 +912,7 @@ mod tests {
         file.write_all(b"half").unwrap();
         let listed = names(folder.path());
         assert!(
-            listed.len() == 1
-                && listed[0].starts_with(".answer.json.")
-                && listed[0].ends_with(".part"),
+            listed.len() == 1 && listed[0].starts_with(".epilot-") && listed[0].ends_with(".part"),
             "{listed:?}"
         );
         drop(file);
@@ -759,6 +945,73 @@ mod tests {
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
         let mode = std::fs::metadata(&real).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_replaced_is_refused_before_sending() {
+        let ours = Replacing {
+            writable: true,
+            file_owner: 1000,
+            folder_owner: 0,
+            folder_sticky: true,
+            user: 1000,
+        };
+        assert_eq!(refusal(ours), None, "our own file in /tmp");
+        let theirs = Replacing {
+            file_owner: 1001,
+            ..ours
+        };
+        assert_eq!(refusal(theirs), Some(Refusal::OthersInStickyFolder));
+        let our_folder = Replacing {
+            folder_owner: 1000,
+            ..theirs
+        };
+        assert_eq!(refusal(our_folder), None, "the folder's owner may");
+        let plain_folder = Replacing {
+            folder_sticky: false,
+            ..theirs
+        };
+        assert_eq!(refusal(plain_folder), None);
+        let read_only = Replacing {
+            writable: false,
+            ..ours
+        };
+        assert_eq!(refusal(read_only), Some(Refusal::ReadOnly));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_is_followed_to_the_file_it_names() {
+        let folder = tempfile::tempdir().unwrap();
+        let link = folder.path().join("link.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        let mut file = OutputFile::create(&link).unwrap();
+        file.write_all(b"new").unwrap();
+        file.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read(folder.path().join("real.json")).unwrap(),
+            b"new"
+        );
+    }
+
+    #[test]
+    fn nesting_depth_skips_strings_and_needs_no_recursion() {
+        assert_eq!(nesting_depth(b"1"), 0);
+        assert_eq!(nesting_depth(br#"{"a":[1,{"b":"[[[\"{"}]}"#), 3);
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(nesting_depth(deep.as_bytes()), 100_000);
+        let edge = format!("{}{}", "[".repeat(READ_DEPTH), "]".repeat(READ_DEPTH));
+        assert!(crate::validate::Instance::parse(edge.as_bytes()).is_ok());
+        let options = HashMap::new();
+        let limits = jsonata::Limits::default();
+        assert!(jsonata::evaluate("$", Some(&edge), &options, limits).is_ok());
+        let over = format!("[{edge}]");
+        assert!(crate::validate::Instance::parse(over.as_bytes()).is_err());
+        assert!(jsonata::evaluate("$", Some(&over), &options, limits).is_err());
     }
 
     #[test]

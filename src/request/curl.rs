@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::{is_sensitive, PreparedRequest};
+use super::{is_sensitive, Header, PreparedRequest, Token};
 use crate::input::body::{FormField, FormValue};
 use crate::spec::Method;
 use crate::text::is_hazard;
@@ -78,23 +78,46 @@ fn variable_for(header: &str) -> String {
     name
 }
 
-/// The `-H` argument for one header. curl drops a header given as `Name:` with nothing after
-/// it, so an empty value is written `Name;`, curl's way of sending it empty.
-fn header_argument(name: &str, value: &str) -> String {
-    if name.eq_ignore_ascii_case("authorization") && value.starts_with("Bearer ") {
-        return "\"Authorization: Bearer $EPILOT_TOKEN\"".to_string();
+/// Whether `header` is the one epilot built from the token it decided to send: only that one
+/// reads `$EPILOT_TOKEN`. A typed `-H 'Authorization: ...'` (or a profile's) is another secret,
+/// and the ambient token must not go where epilot itself would not send it.
+fn carries_token(header: &Header, token: Option<&Token>) -> bool {
+    token.is_some_and(|token| {
+        header.name.eq_ignore_ascii_case("authorization")
+            && header.value.expose().strip_prefix("Bearer ") == Some(token.value.expose())
+    })
+}
+
+/// The `-H` argument for one header, and the variable it reads, if any. curl drops a header
+/// given as `Name:` with nothing after it, so an empty value is written `Name;`, curl's way
+/// of sending it empty.
+fn header_argument(header: &Header, token: Option<&Token>) -> (String, Option<String>) {
+    let (name, value) = (header.name.as_str(), header.value.expose());
+    if carries_token(header, token) {
+        let argument = "\"Authorization: Bearer $EPILOT_TOKEN\"".to_string();
+        return (argument, Some("EPILOT_TOKEN".into()));
     }
     if is_sensitive(name) {
-        return format!(
-            "{}\"${}\"",
-            shell_quote(&format!("{name}: ")),
-            variable_for(name)
-        );
+        let variable = variable_for(name);
+        let argument = format!("{}\"${variable}\"", shell_quote(&format!("{name}: ")));
+        return (argument, Some(variable));
     }
     if value.is_empty() {
-        return shell_quote(&format!("{name};"));
+        return (shell_quote(&format!("{name};")), None);
     }
-    shell_quote(&format!("{name}: {value}"))
+    (shell_quote(&format!("{name}: {value}")), None)
+}
+
+/// The comment line that names the variables the command reads.
+fn variables_comment(variables: &[String]) -> String {
+    match variables {
+        [] => String::new(),
+        [one] => format!("# set {one} in the environment first\n"),
+        [first @ .., last] => format!(
+            "# set {} and {last} in the environment first\n",
+            first.join(", ")
+        ),
+    }
 }
 
 /// Text inside a double-quoted word of curl's `-F` syntax.
@@ -146,7 +169,8 @@ fn printf_format(body: &[u8]) -> String {
     format!("'{out}'")
 }
 
-pub fn command(request: &PreparedRequest) -> String {
+/// The curl command for `request`; `token` is the token epilot decided to send, if any.
+pub fn command(request: &PreparedRequest, token: Option<&Token>) -> String {
     let multipart = request.form.as_ref().filter(|_| {
         request
             .header("content-type")
@@ -170,15 +194,15 @@ pub fn command(request: &PreparedRequest) -> String {
     if path.split('/').skip(3).any(|s| s == "." || s == "..") {
         parts.push("--path-as-is".into());
     }
+    let mut variables: Vec<String> = Vec::new();
     for header in &request.headers {
         // curl writes the multipart type itself, with its own boundary.
         if multipart.is_some() && header.name.eq_ignore_ascii_case("content-type") {
             continue;
         }
-        parts.push(format!(
-            "-H {}",
-            header_argument(&header.name, header.value.expose())
-        ));
+        let (argument, variable) = header_argument(header, token);
+        parts.push(format!("-H {argument}"));
+        variables.extend(variable.filter(|v| !variables.contains(v)));
     }
     match (multipart, &request.body) {
         (Some(fields), _) => parts.extend(fields.iter().map(form_argument)),
@@ -193,14 +217,17 @@ pub fn command(request: &PreparedRequest) -> String {
         },
         (None, None) => {}
     }
-    format!("{prefix}{}", parts.join(" \\\n  "))
+    format!(
+        "{}{prefix}{}",
+        variables_comment(&variables),
+        parts.join(" \\\n  ")
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::request::secret::Secret;
-    use crate::request::Header;
 
     fn header(name: &str, value: &str) -> Header {
         Header {
@@ -217,6 +244,10 @@ mod tests {
             body: body.map(<[u8]>::to_vec),
             form: None,
         }
+    }
+
+    fn command_of(request: &PreparedRequest) -> String {
+        command(request, None)
     }
 
     /// What `sh -c 'printf %s <word>'` makes of a quoted word.
@@ -283,7 +314,7 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(output.stdout, body);
-        let curl = command(&request(Method::Post, vec![], Some(b"a\0b")));
+        let curl = command_of(&request(Method::Post, vec![], Some(b"a\0b")));
         assert!(curl.starts_with("printf 'a\\000b' | curl"), "{curl}");
         assert!(curl.ends_with("--data-binary @-"), "{curl}");
     }
@@ -298,17 +329,21 @@ mod tests {
             ],
             Some(b"{\"a\":\"b c\"}"),
         );
-        let curl = command(&request);
+        let token = Token {
+            value: Secret::from("s3cret".to_string()),
+            explicit: true,
+        };
+        let curl = command(&request, Some(&token));
         assert!(!curl.contains("s3cret"));
         assert_eq!(
             curl,
-            "curl \\\n  -X POST \\\n  https://a.io/x \\\n  -H \"Authorization: Bearer $EPILOT_TOKEN\" \\\n  -H 'Content-Type: application/json' \\\n  --data-raw '{\"a\":\"b c\"}'"
+            "# set EPILOT_TOKEN in the environment first\ncurl \\\n  -X POST \\\n  https://a.io/x \\\n  -H \"Authorization: Bearer $EPILOT_TOKEN\" \\\n  -H 'Content-Type: application/json' \\\n  --data-raw '{\"a\":\"b c\"}'"
         );
     }
 
     #[test]
     fn masked_headers_read_a_variable_with_a_safe_name() {
-        let curl = command(&request(
+        let curl = command_of(&request(
             Method::Get,
             vec![
                 header("X-Api-Key$x`y`", "k"),
@@ -329,6 +364,22 @@ mod tests {
         );
         assert!(curl.contains("-H 'X-Empty;'"), "{curl}");
         assert!(!curl.contains("abc"), "{curl}");
+        assert!(
+            curl.starts_with(
+                "# set X_API_KEY_X_Y_, _1_TOKEN and AUTHORIZATION in the environment first\n"
+            ),
+            "{curl}"
+        );
+        // A bearer value that is not the token epilot chose is not the token either.
+        let typed = command_of(&request(
+            Method::Get,
+            vec![header("Authorization", "Bearer typed")],
+            None,
+        ));
+        assert!(
+            typed.contains("-H 'Authorization: '\"$AUTHORIZATION\"") && !typed.contains("EPILOT"),
+            "{typed}"
+        );
     }
 
     #[test]
@@ -352,7 +403,7 @@ mod tests {
                 },
             },
         ]);
-        let curl = command(&request);
+        let curl = command_of(&request);
         assert!(!curl.contains("Content-Type"), "{curl}");
         assert!(
             curl.contains("--form-string 'note=@/etc/passwd;type=text/html'"),
@@ -370,11 +421,11 @@ mod tests {
     fn urls_that_curl_would_change_get_the_flags_that_stop_it() {
         let mut r = request(Method::Head, vec![], None);
         r.url = "http://[::1]:8080/a/../b".into();
-        let curl = command(&r);
+        let curl = command_of(&r);
         assert!(curl.contains("--head"), "{curl}");
         assert!(curl.contains("--globoff"), "{curl}");
         assert!(curl.contains("--path-as-is"), "{curl}");
-        let plain = command(&request(Method::Get, vec![], None));
+        let plain = command_of(&request(Method::Get, vec![], None));
         assert_eq!(plain, "curl \\\n  https://a.io/x");
     }
 }

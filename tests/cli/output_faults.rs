@@ -560,3 +560,382 @@ fn validate_response_skips_an_answer_over_the_cap_and_still_prints_it() {
         stderr_of(&output)
     );
 }
+
+/// The binary with stdout and stderr on one pipe (as `2>&1 | ...`), whose reader is given
+/// to `read`; the reader is gone once `read` returns.
+fn both_streams_into(
+    sandbox: &Sandbox,
+    args: &[&str],
+    read: impl FnOnce(std::io::PipeReader),
+) -> std::process::ExitStatus {
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("epilot"))
+        .args(args)
+        .current_dir(sandbox.path())
+        .env_clear()
+        .env("HOME", sandbox.path())
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer.try_clone().unwrap()))
+        .stderr(Stdio::from(writer))
+        .spawn()
+        .unwrap();
+    read(reader);
+    child.wait().unwrap()
+}
+
+#[test]
+fn verbose_into_a_gone_reader_still_sends_and_an_http_error_still_exits_1() {
+    let server = Server::json(500, r#"{"message":"Boom"}"#);
+    let sandbox = Sandbox::new();
+    let args = [
+        "user",
+        "getMeV2",
+        "-s",
+        &server.url,
+        "-t",
+        "tok",
+        "--retries",
+        "0",
+        "-v",
+    ];
+    // `2>&1 | true`: nobody reads anything.
+    let status = both_streams_into(&sandbox, &args, drop);
+    assert_eq!(status.code(), Some(1), "a 500 is not a success");
+    server.single();
+}
+
+#[test]
+fn verbose_into_head_still_exits_1_on_an_http_error() {
+    let server = Server::json(500, r#"{"message":"Boom"}"#);
+    let sandbox = Sandbox::new();
+    let args = [
+        "user",
+        "getMeV2",
+        "-s",
+        &server.url,
+        "-t",
+        "tok",
+        "--retries",
+        "0",
+        "-v",
+    ];
+    // `2>&1 | head -n 2`: two lines of the trace, then the reader goes.
+    let status = both_streams_into(&sandbox, &args, |reader| {
+        let mut lines = std::io::BufReader::new(reader);
+        for _ in 0..2 {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut lines, &mut line).unwrap();
+        }
+    });
+    assert_eq!(status.code(), Some(1));
+    server.single();
+}
+
+#[test]
+fn verbose_into_a_gone_reader_still_sends_a_post() {
+    let server = Server::json(201, r#"{"id":"g1"}"#);
+    let sandbox = Sandbox::new();
+    let args = [
+        "user",
+        "createGroup",
+        "-s",
+        &server.url,
+        "-t",
+        "tok",
+        "-v",
+        "-d",
+        r#"{"name":"Finance","user_ids":["123"]}"#,
+    ];
+    let status = both_streams_into(&sandbox, &args, drop);
+    assert_eq!(status.code(), Some(0), "a success whose reader has gone");
+    assert_eq!(server.single().method, "POST", "the POST was sent");
+}
+
+#[test]
+fn o_keeps_the_file_on_an_http_error_and_shows_the_error_body_on_stdout() {
+    let server = Server::json(503, r#"{"message":"try later"}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let output = get_me(&sandbox, &server.url)
+        .args(["--retries", "0", "--json", "-o"])
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert_old_file_untouched(&old);
+    assert_eq!(stdout_of(&output), "{\"message\":\"try later\"}\n");
+    let err = stderr_of(&output);
+    assert!(
+        err.contains(&format!("note: {} was left as it was", old.display()))
+            && err.contains("error: the server answered 503 Service Unavailable: try later"),
+        "{err}"
+    );
+}
+
+#[test]
+fn o_dash_is_stdout() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--json", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "{\"a\":1}\n");
+    assert!(!sandbox.path().join("-").exists(), "no file named -");
+}
+
+#[test]
+fn o_takes_any_file_name_that_fits_the_folder() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    // 250 bytes: within the usual 255, whatever the temporary file is called.
+    let name = format!("{}.json", "n".repeat(245));
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", &name])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(sandbox.path().join(&name).is_file());
+    assert_eq!(listing(sandbox.path()), [name]);
+}
+
+#[test]
+fn o_in_a_folder_that_refuses_files_does_not_say_it_is_missing() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", "/proc/x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("cannot write the response to /proc/x.json: cannot create a file in /proc")
+            && !err.contains("does not exist")
+            && !err.contains("create the folder")
+            && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+}
+
+#[test]
+fn o_through_a_dangling_link_creates_the_file_it_names() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.path().join("data")).unwrap();
+    std::os::unix::fs::symlink("data/real.json", sandbox.path().join("latest.json")).unwrap();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--json", "-o", "latest.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let link = std::fs::symlink_metadata(sandbox.path().join("latest.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.path().join("data/real.json")).unwrap(),
+        "{\"a\":1}"
+    );
+}
+
+/// Whether this process may hand files to other users (root, in CI).
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn chown(path: &Path, uid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).unwrap();
+}
+
+#[test]
+fn o_on_someone_elses_file_in_a_sticky_folder_is_refused_before_sending() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to give files to another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    // As /tmp: a sticky folder that is not ours, holding a file that is not ours either.
+    let old = folder_with_old_file(&sandbox);
+    let folder = old.parent().unwrap();
+    chown(folder, 65534);
+    chown(&old, 65534);
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let output = get_me(&sandbox, &server.url)
+        .arg("-o")
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("it belongs to another user") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+    assert_old_file_untouched(&old);
+}
+
+#[test]
+fn o_on_a_read_only_file_is_refused_before_sending_as_a_user() {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !is_root() || !setpriv.exists() {
+        eprintln!("SKIPPED: needs root and setpriv to run as another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let folder = old.parent().unwrap();
+    std::fs::set_permissions(sandbox.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(folder, 65534);
+    chown(&old, 65534);
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let output = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("epilot"))
+        .args(["user", "getMeV2", "-s", &server.url, "-t", "tok", "-o"])
+        .arg(&old)
+        .current_dir(folder)
+        .env_clear()
+        .env("HOME", folder)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("the file is read-only") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    server.assert_untouched();
+    assert_old_file_untouched(&old);
+}
+
+#[test]
+fn an_answer_too_deep_for_jsonata_and_validation_is_called_too_deep_not_non_json() {
+    let depth = 100_000;
+    let body: &'static str =
+        Box::leak(format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_boxed_str());
+    let server = Server::json(200, body);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "$count($)"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("the answer is nested deeper than 127 levels, which --jsonata cannot read")
+            && !err.contains("not JSON"),
+        "{err}"
+    );
+
+    let output = get_me(&sandbox, &server.url)
+        .args(["--validate-response", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(output.stdout.len(), 2 * depth + 1, "still printed whole");
+    let err = stderr_of(&output);
+    assert!(
+        err.contains(
+            "warning: response: not checked, the answer is nested deeper than 127 levels, which --validate-response cannot read"
+        ) && !err.contains("not JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_whitespace_answer_labelled_json_gets_a_warning() {
+    let server = Server::start(|_| Reply::raw(200, "application/json", b" \n\t\n"));
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.stdout, b" \n\t\n", "printed as received");
+    assert!(
+        stderr_of(&output)
+            .contains("warning: the answer is labelled JSON but holds only whitespace"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn the_over_cap_help_suggests_o_only_when_it_was_not_given() {
+    let big: &'static str = Box::leak(format!("[{}1]", "1,".repeat(5000)).into_boxed_str());
+    let server = Server::json(200, big);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args([
+            "--jsonata",
+            "$",
+            "--max-answer-size",
+            "1KB",
+            "-o",
+            "out.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("over the 1 KB that --jsonata reads") && !err.contains("-o FILE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_default_cap_keeps_jsonata_from_reading_a_20_mb_answer() {
+    let big: &'static str = Box::leak(format!("[{}1]", "1,".repeat(10_000_000)).into_boxed_str());
+    let server = Server::json(200, big);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["--jsonata", "$count($)"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("over the 16 MB that --jsonata reads into memory"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn an_http_error_with_o_and_a_closed_stdout_still_exits_1() {
+    let server = Server::json(503, r#"{"message":"try later"}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec "$0" user getMeV2 -s "$1" -t tok --retries 0 -o "$2" >&-"#)
+        .arg(assert_cmd::cargo::cargo_bin("epilot"))
+        .arg(&server.url)
+        .arg(&old)
+        .env_clear()
+        .env("HOME", sandbox.path())
+        .current_dir(sandbox.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("was left as it was"));
+    assert_old_file_untouched(&old);
+}
+
+#[test]
+fn o_dev_stdout_into_a_pipe_is_written_in_place() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    let output = get_me(&sandbox, &server.url)
+        .args(["-o", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), r#"{"a":1}"#);
+}

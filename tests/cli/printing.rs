@@ -700,3 +700,114 @@ fn bash_completion_inserts_values_from_a_definition_as_quoted_words() {
     );
     assert!(!sandbox.path().join("pwned").exists());
 }
+
+#[test]
+fn a_typed_authorization_header_is_not_read_from_epilot_token_in_the_curl_line() {
+    let sandbox = Sandbox::new();
+    let dry = sandbox
+        .epilot()
+        .env("EPILOT_TOKEN", "ambient")
+        .args([
+            "user",
+            "getMeV2",
+            "--dry-run",
+            "-H",
+            "Authorization: Basic dXNlcjpwdw==",
+        ])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        !line.contains("EPILOT_TOKEN") && !line.contains("dXNlcjpwdw"),
+        "pasted, it must not send the ambient token: {line}"
+    );
+    assert!(
+        line.contains(r#"-H 'Authorization: '"$AUTHORIZATION""#),
+        "{line}"
+    );
+    assert!(
+        line.starts_with("# set AUTHORIZATION in the environment first\n"),
+        "{line}"
+    );
+
+    // The token epilot decided to send is still read from $EPILOT_TOKEN.
+    let dry = sandbox
+        .epilot()
+        .args(["user", "getMeV2", "--dry-run", "-t", "typed"])
+        .output()
+        .unwrap();
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        line.contains(r#"-H "Authorization: Bearer $EPILOT_TOKEN""#)
+            && line.starts_with("# set EPILOT_TOKEN in the environment first\n"),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_suggested_server_in_the_withheld_token_note_is_one_quoted_word() {
+    let sandbox = Sandbox::new();
+    let server = "http://127.0.0.1:9/a$(touch;pwned)";
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": server}],
+        "paths": {"/x": {"get": {
+            "operationId": "op",
+            "security": [{"b": []}],
+            "responses": {"200": {"description": "ok"}}
+        }}},
+        "components": {"securitySchemes": {"b": {"type": "http", "scheme": "bearer"}}}
+    });
+    let definition = sandbox.write("t.json", &spec.to_string());
+    let output = sandbox
+        .epilot()
+        .env("EPILOT_TOKEN", "ambient")
+        .args(["t", "op", "--dry-run", "--definition"])
+        .arg(&definition)
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    let word = err
+        .split_once("pass --server ")
+        .and_then(|(_, rest)| rest.split_once(" (or give"))
+        .map(|(word, _)| word)
+        .unwrap_or_else(|| panic!("a suggested --server in {err}"));
+    let pasted = Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf %s {word}"))
+        .current_dir(sandbox.path())
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&pasted), server, "{err}");
+    assert!(!sandbox.path().join("pwned").exists(), "{err}");
+}
+
+#[test]
+fn an_operation_name_in_a_suggested_command_is_one_quoted_word() {
+    let sandbox = Sandbox::new();
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9"}],
+        "paths": {"/x": {"post": {
+            "operationId": "make;touch pwned",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"description": "ok"}}
+        }}}
+    });
+    let definition = sandbox.write("t.json", &spec.to_string());
+    let output = sandbox
+        .epilot()
+        .args(["t", "make;touch pwned", "--no-interactive", "--definition"])
+        .arg(&definition)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("(cat body.json | epilot t 'make;touch pwned')"),
+        "{err}"
+    );
+}
