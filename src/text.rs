@@ -2,9 +2,11 @@
 //! obeys control characters: an ESC sequence from a spec's summary could recolour, retitle or
 //! rewrite the screen, a `\r` could hide what was printed before it, and a bidirectional
 //! override could make a command read differently from what it does. Such characters are
-//! shown as visible escapes instead; everything else is left as it is.
+//! shown as visible escapes instead; everything else is left as it is. A word pasted into a
+//! shell (a suggested command, the curl line) is quoted by [`shell_quote`].
 
 use std::borrow::Cow;
+use std::fmt::Write;
 
 /// Characters that change how a terminal shows text rather than being shown: C0 and C1
 /// controls, DEL, and the bidirectional formatting characters (Unicode "Trojan Source").
@@ -43,6 +45,56 @@ fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// One shell word for POSIX shells (sh, dash, bash, zsh) that stands for exactly `text`.
+/// Plain words stay bare; the rest is single-quoted, where nothing is special but `'`.
+/// Characters a terminal would obey (ESC, `\r`, bidi overrides) are not printed raw: they are
+/// spliced in as `"$(printf '\033')"`, which POSIX `printf` turns back into the same bytes.
+/// Line breaks and tabs stay literal inside the quotes (`$(...)` would drop a final one).
+pub fn shell_quote(text: &str) -> String {
+    let bare = |b: u8| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b);
+    // zsh expands a word that starts with `=` (`=ls` is the path of ls).
+    if text.is_empty() {
+        return "''".to_string();
+    }
+    if text.bytes().all(bare) && !text.starts_with('=') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut quoted = false;
+    let mut hazards = String::new();
+    for c in text.chars() {
+        if is_hazard(c) && c != '\n' && c != '\t' {
+            if quoted {
+                out.push('\'');
+                quoted = false;
+            }
+            let mut bytes = [0; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                let _ = write!(hazards, "\\{b:03o}");
+            }
+            continue;
+        }
+        if !hazards.is_empty() {
+            let _ = write!(out, "\"$(printf '{}')\"", std::mem::take(&mut hazards));
+        }
+        if !quoted {
+            out.push('\'');
+            quoted = true;
+        }
+        match c {
+            '\'' => out.push_str("'\\''"),
+            c => out.push(c),
+        }
+    }
+    if !hazards.is_empty() {
+        let _ = write!(out, "\"$(printf '{hazards}')\"");
+    }
+    if quoted {
+        out.push('\'');
+    }
+    out
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ pub fn withheld_note(withheld: &[String], origin: &Origin, base: &Url) -> String
         origin.host_and_port(),
         origin.scheme.as_str(),
         // The document's URL, pasted: one shell word, nothing in it runs.
-        crate::request::curl::shell_quote(&base.to_string()),
+        crate::text::shell_quote(&base.to_string()),
     )
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Number, Value};
 use crate::error::{did_you_mean, Error, Result};
 use crate::input::violation::Violation;
 use crate::spec::{Location, Operation, Param, Scalar, Shape};
+use crate::text::shell_quote;
 
 /// One value per parameter of the operation, in the operation's parameter order; `None` for
 /// parameters the user did not give (only what the user set is sent).
@@ -280,8 +281,12 @@ fn missing_where(
         .filter(|(p, v)| p.required && v.is_none() && keep(p))
         .map(|(p, _)| {
             let how = match slots.iter().position(|s| std::ptr::eq(*s, p)) {
-                Some(slot) => format!("positional value #{} or -p {}=...", slot + 1, p.name),
-                None => format!("-p {}=...", p.name),
+                Some(slot) => format!(
+                    "positional value #{} or -p {}",
+                    slot + 1,
+                    shell_quote(&format!("{}=...", p.name))
+                ),
+                None => format!("-p {}", shell_quote(&format!("{}=...", p.name))),
             };
             Violation::new(label(p), format!("is required: pass it as {how}"))
         })
@@ -300,8 +305,8 @@ pub fn empty_path_values(op: &Operation, values: &ParamValues) -> Vec<Violation>
             Violation::new(
                 label(p),
                 format!(
-                    "is empty, and a path value cannot be: the request would go to another address; give a value, e.g. -p {}=VALUE",
-                    p.name
+                    "is empty, and a path value cannot be: the request would go to another address; give a value, e.g. -p {}",
+                    shell_quote(&format!("{}=VALUE", p.name))
                 ),
             )
         })

@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 
 use crate::input::params::type_label;
-use crate::request::curl::shell_quote;
 use crate::request::style::plain_text;
 use crate::spec::{Api, Location, Operation, Param};
+use crate::text::shell_quote;
 use crate::text::{escape_controls as shown, escape_controls_keep_lines as shown_lines};
 use crate::validate::sample::valid_sample;
 use crate::validate::Direction;

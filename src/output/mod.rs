@@ -720,7 +720,7 @@ fn check_replaceable(
             "the file is read-only".to_string(),
             format!(
                 "nothing was sent; make it writable (chmod u+w {}) or pick another place for -o",
-                crate::request::curl::shell_quote(&path.display().to_string())
+                crate::text::shell_quote(&path.display().to_string())
             ),
         ),
         Some(Refusal::OthersInStickyFolder) => (

@@ -8,57 +8,7 @@ use std::fmt::Write;
 use super::{is_sensitive, Header, PreparedRequest, Token};
 use crate::input::body::{FormField, FormValue};
 use crate::spec::Method;
-use crate::text::is_hazard;
-
-/// One shell word for POSIX shells (sh, dash, bash, zsh) that stands for exactly `text`.
-/// Plain words stay bare; the rest is single-quoted, where nothing is special but `'`.
-/// Characters a terminal would obey (ESC, `\r`, bidi overrides) are not printed raw: they are
-/// spliced in as `"$(printf '\033')"`, which POSIX `printf` turns back into the same bytes.
-/// Line breaks and tabs stay literal inside the quotes (`$(...)` would drop a final one).
-pub fn shell_quote(text: &str) -> String {
-    let bare = |b: u8| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b);
-    // zsh expands a word that starts with `=` (`=ls` is the path of ls).
-    if text.is_empty() {
-        return "''".to_string();
-    }
-    if text.bytes().all(bare) && !text.starts_with('=') {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 2);
-    let mut quoted = false;
-    let mut hazards = String::new();
-    for c in text.chars() {
-        if is_hazard(c) && c != '\n' && c != '\t' {
-            if quoted {
-                out.push('\'');
-                quoted = false;
-            }
-            let mut bytes = [0; 4];
-            for b in c.encode_utf8(&mut bytes).bytes() {
-                let _ = write!(hazards, "\\{b:03o}");
-            }
-            continue;
-        }
-        if !hazards.is_empty() {
-            let _ = write!(out, "\"$(printf '{}')\"", std::mem::take(&mut hazards));
-        }
-        if !quoted {
-            out.push('\'');
-            quoted = true;
-        }
-        match c {
-            '\'' => out.push_str("'\\''"),
-            c => out.push(c),
-        }
-    }
-    if !hazards.is_empty() {
-        let _ = write!(out, "\"$(printf '{hazards}')\"");
-    }
-    if quoted {
-        out.push('\'');
-    }
-    out
-}
+use crate::text::shell_quote;
 
 /// The name of the environment variable a masked header's value is read from.
 fn variable_for(header: &str) -> String {
