@@ -400,8 +400,10 @@ fn login_callback_survives_slow_and_huge_clients() {
         crate::auth::login_on_a_terminal(&sandbox, &["auth", "login", "--timeout", "30"]);
     let (port, state) = crate::auth::wait_for_url(&sandbox);
     let silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Connected before the callback: connecting in the thread raced the login's end, and a
+    // refused connection failed the test under load.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let huge = std::thread::spawn(move || {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let mut sent = 0usize;
         let _ = stream.write_all(b"GET /");
         let chunk = vec![b'a'; 64 * 1024];
