@@ -2,19 +2,13 @@
 //! session), profiles reaching requests, and the rules on where a stored token may go.
 
 use crate::server::Server;
-use crate::util::{stderr_of, stdout_of, Sandbox};
+use crate::util::{stderr_of, stdout_of, Sandbox, Screen, CTRL_C};
 
 /// A JWT for jane@example.com that expires in 2100 (signature not checked by the CLI).
 const LIVE: &str =
     "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDAsImVtYWlsIjoiamFuZUBleGFtcGxlLmNvbSJ9.sig";
 /// The same, expired in 2023.
 const EXPIRED: &str = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDAsImVtYWlsIjoiYUBiLmMifQ.sig";
-
-fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
-    let output = sandbox.epilot().args(args).output().unwrap();
-    assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
-    stdout_of(&output)
-}
 
 fn sent_token(server: &Server) -> Option<String> {
     server
@@ -27,11 +21,10 @@ fn sent_token(server: &Server) -> Option<String> {
 fn token_precedence_flag_env_profile_default() {
     let sandbox = Sandbox::new();
     let server = Server::json(200, "{}");
-    ok(&sandbox, &["auth", "token", "default-token"]);
-    ok(
-        &sandbox,
-        &["profile", "create", "dev", "--token", "profile-token"],
-    );
+    sandbox.run(&["auth", "token", "default-token"]).success();
+    sandbox
+        .run(&["profile", "create", "dev", "--token", "profile-token"])
+        .success();
     let call = |extra: &[&str], env: Option<&str>| {
         let mut cmd = sandbox.epilot();
         cmd.args(["user", "getMeV2", "-s", &server.url]).args(extra);
@@ -54,7 +47,7 @@ fn token_precedence_flag_env_profile_default() {
         Some("Bearer profile-token"),
         "dev became the active profile"
     );
-    ok(&sandbox, &["profile", "create", "empty"]);
+    sandbox.run(&["profile", "create", "empty"]).success();
     assert_eq!(
         call(&["--profile", "empty"], None).as_deref(),
         Some("Bearer default-token")
@@ -64,10 +57,13 @@ fn token_precedence_flag_env_profile_default() {
 #[test]
 fn profiles_are_created_listed_shown_used_and_deleted_in_a_private_file() {
     let sandbox = Sandbox::new();
-    assert!(ok(&sandbox, &["profile", "list"]).contains("no profiles yet"));
-    ok(
-        &sandbox,
-        &[
+    assert!(sandbox
+        .run(&["profile", "list"])
+        .success()
+        .stdout()
+        .contains("no profiles yet"));
+    sandbox
+        .run(&[
             "profile",
             "create",
             "dev",
@@ -79,25 +75,28 @@ fn profiles_are_created_listed_shown_used_and_deleted_in_a_private_file() {
             "X-Team: core",
             "--token",
             LIVE,
-        ],
-    );
-    ok(
-        &sandbox,
-        &[
+        ])
+        .success();
+    sandbox
+        .run(&[
             "profile",
             "create",
             "prod",
             "--server",
             "https://prod.example.com",
-        ],
-    );
+        ])
+        .success();
     assert_eq!(
-        ok(&sandbox, &["profile", "list"]),
+        sandbox.run(&["profile", "list"]).success().stdout(),
         "* dev  https://dev.example.com\n  prod  https://prod.example.com\n"
     );
-    ok(&sandbox, &["profile", "use", "prod"]);
-    assert!(ok(&sandbox, &["profile", "list"]).starts_with("  dev"));
-    let shown = ok(&sandbox, &["profile", "show", "dev"]);
+    sandbox.run(&["profile", "use", "prod"]).success();
+    assert!(sandbox
+        .run(&["profile", "list"])
+        .success()
+        .stdout()
+        .starts_with("  dev"));
+    let shown = sandbox.run(&["profile", "show", "dev"]).success().stdout();
     assert!(
         shown.contains("organisation: 42") && shown.contains("header: X-Team: core"),
         "{shown}"
@@ -106,8 +105,14 @@ fn profiles_are_created_listed_shown_used_and_deleted_in_a_private_file() {
         shown.contains("token: ***") && !shown.contains(LIVE) && !shown.contains("eyJleHAi"),
         "{shown}"
     );
-    ok(&sandbox, &["profile", "update", "prod", "--org-id", "7"]);
-    assert!(ok(&sandbox, &["profile", "show", "prod"]).contains("organisation: 7"));
+    sandbox
+        .run(&["profile", "update", "prod", "--org-id", "7"])
+        .success();
+    assert!(sandbox
+        .run(&["profile", "show", "prod"])
+        .success()
+        .stdout()
+        .contains("organisation: 7"));
 
     let dir = sandbox.path().join("config/epilot");
     use std::os::unix::fs::PermissionsExt;
@@ -134,7 +139,7 @@ fn profiles_are_created_listed_shown_used_and_deleted_in_a_private_file() {
         "atomic writes leave no temporary files"
     );
 
-    ok(&sandbox, &["profile", "delete", "dev"]);
+    sandbox.run(&["profile", "delete", "dev"]).success();
     let missing = sandbox
         .epilot()
         .args(["profile", "show", "dev"])
@@ -159,9 +164,8 @@ fn profiles_are_created_listed_shown_used_and_deleted_in_a_private_file() {
 fn a_profiles_server_and_headers_reach_the_server() {
     let sandbox = Sandbox::new();
     let server = Server::json(200, "{}");
-    ok(
-        &sandbox,
-        &[
+    sandbox
+        .run(&[
             "profile",
             "create",
             "local",
@@ -173,9 +177,9 @@ fn a_profiles_server_and_headers_reach_the_server() {
             "X-Team: core",
             "--token",
             "local-token",
-        ],
-    );
-    ok(&sandbox, &["user", "getMeV2"]);
+        ])
+        .success();
+    sandbox.run(&["user", "getMeV2"]).success();
     let got = server.single();
     assert_eq!(got.url, "/v2/users/me");
     assert_eq!(got.header("x-epilot-org-id"), Some("42"));
@@ -191,7 +195,7 @@ fn a_profiles_server_and_headers_reach_the_server() {
 fn a_stored_token_is_withheld_from_a_host_the_user_did_not_choose() {
     let sandbox = Sandbox::new();
     let server = Server::json(200, "{}");
-    ok(&sandbox, &["auth", "token", "stored-token"]);
+    sandbox.run(&["auth", "token", "stored-token"]).success();
     let spec = sandbox.write(
         "foreign.yaml",
         &format!("openapi: 3.0.0\ninfo: {{title: F}}\nservers: [{{url: '{}'}}]\nsecurity: [{{b: []}}]\ncomponents: {{securitySchemes: {{b: {{type: http, scheme: bearer}}}}}}\npaths:\n  /x:\n    get: {{operationId: x, responses: {{'200': {{description: ok}}}}}}\n", server.url),
@@ -209,19 +213,17 @@ fn a_stored_token_is_withheld_from_a_host_the_user_did_not_choose() {
         "{}",
         stderr_of(&withheld)
     );
-    ok(
-        &sandbox,
-        &["f", "x", "--definition", spec, "--server", &server.url],
-    );
+    sandbox
+        .run(&["f", "x", "--definition", spec, "--server", &server.url])
+        .success();
     assert_eq!(
         sent_token(&server).as_deref(),
         Some("Bearer stored-token"),
         "a --server typed here is chosen"
     );
-    ok(
-        &sandbox,
-        &["f", "x", "--definition", spec, "--token", "given"],
-    );
+    sandbox
+        .run(&["f", "x", "--definition", spec, "--token", "given"])
+        .success();
     assert_eq!(sent_token(&server).as_deref(), Some("Bearer given"));
 }
 
@@ -249,7 +251,7 @@ fn no_token_over_plain_http_to_another_machine() {
 fn an_expired_token_is_reported_and_not_sent() {
     let sandbox = Sandbox::new();
     let server = Server::json(200, "{}");
-    ok(&sandbox, &["auth", "token", EXPIRED]);
+    sandbox.run(&["auth", "token", EXPIRED]).success();
     let output = sandbox
         .epilot()
         .args(["user", "getMeV2", "-s", &server.url])
@@ -279,44 +281,54 @@ fn status_shows_source_user_and_expiry_but_never_the_token() {
         "{}",
         stdout_of(&piped)
     );
-    let status = ok(&sandbox, &["auth", "status"]);
+    let status = sandbox.run(&["auth", "status"]).success().stdout();
     assert_eq!(status, "profile: (none)\ntoken: from the stored default token\nuser: jane@example.com\nexpiry: 2100-01-01T00:00:00Z\n");
-    let with_flag = ok(&sandbox, &["auth", "status", "--token", LIVE]);
+    let with_flag = sandbox
+        .run(&["auth", "status", "--token", LIVE])
+        .success()
+        .stdout();
     assert!(
         with_flag.contains("token: from --token")
             && !with_flag.contains(LIVE)
             && !with_flag.contains("sig")
     );
     assert_eq!(
-        ok(&sandbox, &["auth", "logout"]),
+        sandbox.run(&["auth", "logout"]).success().stdout(),
         "removed the stored token of the default credentials\n"
     );
-    assert!(ok(&sandbox, &["auth", "status"]).contains("token: none"));
+    assert!(sandbox
+        .run(&["auth", "status"])
+        .success()
+        .stdout()
+        .contains("token: none"));
 }
 
+/// The automatic choice, with a session bus address where nothing listens: on Linux the
+/// keychain is the Secret Service on that bus, so none answers and no real one is reached.
+#[cfg(target_os = "linux")]
 #[test]
 fn without_a_keychain_tokens_fall_back_to_a_private_file_and_it_is_said_once() {
     let sandbox = Sandbox::new();
-    let first = sandbox
-        .epilot()
-        .args(["auth", "token", "t1"])
-        .output()
-        .unwrap();
+    let no_bus = format!("unix:path={}", sandbox.path().join("no-bus").display());
+    let auto = |args: &[&str]| {
+        let mut cmd = sandbox.epilot();
+        cmd.env("EPILOT_CREDENTIAL_STORE", "auto")
+            .env("DBUS_SESSION_BUS_ADDRESS", &no_bus)
+            .args(args);
+        cmd.output().unwrap()
+    };
+    let first = auto(&["auth", "token", "t1"]);
     assert!(
         stderr_of(&first).contains("no system keychain answers here"),
         "{}",
         stderr_of(&first)
     );
-    let second = sandbox
-        .epilot()
-        .args(["auth", "token", "t2"])
-        .output()
-        .unwrap();
+    let second = auto(&["auth", "token", "t2"]);
     assert_eq!(stderr_of(&second), "", "said once");
     let file = sandbox.path().join("config/epilot/credentials.json");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let refused = sandbox.epilot().args(["auth", "status"]).output().unwrap();
+    let refused = auto(&["auth", "status"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr_of(&refused).contains("other users can read it"));
     let forced = sandbox
@@ -329,13 +341,17 @@ fn without_a_keychain_tokens_fall_back_to_a_private_file_and_it_is_said_once() {
 }
 
 /// Against the real Secret Service: `.ci/run` runs this under `dbus-run-session` with an
-/// unlocked gnome-keyring and sets `EPILOT_KEYRING_TEST=1`.
+/// unlocked gnome-keyring and sets `EPILOT_KEYRING_TEST=1`. It writes to and deletes from
+/// the keychain, so it refuses to run without that variable, which says the bus is a
+/// throwaway one.
 #[test]
+#[ignore = "writes to the system keychain; .ci/run runs it in a throwaway dbus-run-session"]
 fn tokens_round_trip_through_the_real_secret_service() {
-    if std::env::var_os("EPILOT_KEYRING_TEST").is_none() {
-        eprintln!("EPILOT_KEYRING_TEST not set; skipping the Secret Service test");
-        return;
-    }
+    assert!(
+        std::env::var_os("EPILOT_KEYRING_TEST").is_some(),
+        "set EPILOT_KEYRING_TEST=1 only on a throwaway session bus (see .ci/run): this test \
+         stores and removes epilot's default token in the keychain it finds"
+    );
     let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus");
     let sandbox = Sandbox::new();
     let run = |args: &[&str]| {
@@ -364,9 +380,9 @@ fn tokens_round_trip_through_the_real_secret_service() {
     );
 }
 
-/// Runs `epilot <args>` on a pseudo-terminal (util-linux `script`), with `BROWSER` set to a
-/// script that writes the URL it was given to `url.txt` instead of opening anything.
-pub(crate) fn login_on_a_terminal(sandbox: &Sandbox, args: &str) -> std::process::Child {
+/// Runs `epilot <args>` on a pseudo-terminal, with `BROWSER` set to a script that writes the
+/// URL it was given to `url.txt` instead of opening anything.
+pub(crate) fn login_on_a_terminal(sandbox: &Sandbox, args: &[&str]) -> Screen {
     let browser = sandbox.write(
         "browser.sh",
         &format!(
@@ -376,24 +392,7 @@ pub(crate) fn login_on_a_terminal(sandbox: &Sandbox, args: &str) -> std::process
     );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::process::Command::new("script")
-        .args([
-            "-qefc",
-            &format!("{} {args}", env!("CARGO_BIN_EXE_epilot")),
-            "/dev/null",
-        ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", sandbox.path())
-        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
-        .env("BROWSER", &browser)
-        .env("TERM", "dumb")
-        .current_dir(sandbox.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` runs")
+    Screen::epilot(sandbox, args, &[("BROWSER", browser.to_str().unwrap())])
 }
 
 /// The portal's side: a GET to the CLI's callback; returns the status line.
@@ -449,7 +448,10 @@ pub(crate) fn wait_for_url(sandbox: &Sandbox) -> (u16, String) {
 #[test]
 fn login_stores_the_token_from_the_portal_only_with_the_right_state() {
     let sandbox = Sandbox::new();
-    let child = login_on_a_terminal(&sandbox, "auth login --readonly --timeout 20");
+    let mut screen = login_on_a_terminal(
+        &sandbox,
+        &["auth", "login", "--readonly", "--timeout", "20"],
+    );
     let (port, state) = wait_for_url(&sandbox);
     assert!(std::fs::read_to_string(sandbox.path().join("url.txt"))
         .unwrap()
@@ -470,9 +472,8 @@ fn login_stores_the_token_from_the_portal_only_with_the_right_state() {
         ),
         "HTTP/1.1 200 OK"
     );
-    let output = child.wait_with_output().unwrap();
-    let text = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(screen.exit_code(), 0, "{}", screen.text());
+    let text = screen.text();
     assert!(
         text.contains("logged in as Jane Doe in organisation 42"),
         "{text}"
@@ -487,58 +488,51 @@ fn login_stores_the_token_from_the_portal_only_with_the_right_state() {
 fn login_gives_up_after_its_time_limit_and_needs_a_terminal() {
     let sandbox = Sandbox::new();
     let started = std::time::Instant::now();
-    let output = login_on_a_terminal(&sandbox, "auth login --timeout 1")
-        .wait_with_output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stdout_of(&output));
-    assert!(stdout_of(&output).contains("no login arrived within 1 s"));
+    let mut screen = login_on_a_terminal(&sandbox, &["auth", "login", "--timeout", "1"]);
+    assert_eq!(screen.exit_code(), 3, "{}", screen.text());
+    assert!(
+        screen.text().contains("no login arrived within 1 s"),
+        "{}",
+        screen.text()
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(!sandbox
         .path()
         .join("config/epilot/credentials.json")
         .exists());
 
-    let piped = sandbox.epilot().args(["auth", "login"]).output().unwrap();
-    assert_eq!(piped.status.code(), Some(2));
+    let piped = sandbox.run(&["auth", "login"]);
+    assert_eq!(piped.code(), 2);
     assert!(
-        stderr_of(&piped).contains("needs a terminal")
-            && stderr_of(&piped).contains("epilot auth token")
+        piped.stderr().contains("needs a terminal") && piped.stderr().contains("epilot auth token")
     );
-    let given = sandbox
-        .epilot()
-        .args(["auth", "login", "--token", "t-1"])
-        .output()
-        .unwrap();
+    let given = sandbox.run(&["auth", "login", "--token", "t-1"]);
     assert!(
-        stdout_of(&given).contains("stored the token"),
+        given.stdout().contains("stored the token"),
         "{}",
-        stderr_of(&given)
+        given.stderr()
     );
+}
+
+/// `epilot user getMeV2` without a token, on a terminal: it asks for one, masked.
+fn token_prompt(sandbox: &Sandbox, server: &Server) -> Screen {
+    let mut screen = Screen::epilot(sandbox, &["user", "getMeV2", "-s", &server.url], &[]);
+    screen.wait_for("Token for `getMeV2`");
+    screen.wait_for_echo_off();
+    screen
 }
 
 #[test]
 fn on_a_terminal_a_missing_token_is_asked_for_and_not_saved() {
-    use std::io::Write;
     let sandbox = Sandbox::new();
     let server = Server::json(200, "{}");
-    let mut child = login_on_a_terminal(&sandbox, &format!("user getMeV2 -s {}", server.url));
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(b"typed-token\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    let mut screen = token_prompt(&sandbox, &server);
+    screen.type_line("typed-token");
+    assert_eq!(screen.exit_code(), 0, "{}", screen.text());
     assert!(
-        stdout_of(&output).contains("Token for `getMeV2`"),
-        "{}",
-        stdout_of(&output)
-    );
-    assert!(
-        !stdout_of(&output).contains("typed-token"),
-        "the prompt is masked"
+        !screen.transcript().contains("typed-token"),
+        "the prompt is masked: {}",
+        screen.transcript()
     );
     assert_eq!(
         server.single().header("authorization"),
@@ -557,12 +551,10 @@ fn on_a_terminal_a_missing_token_is_asked_for_and_not_saved() {
 fn ctrl_c_at_the_token_prompt_exits_130_and_sends_nothing() {
     let sandbox = Sandbox::new();
     let server = Server::json(200, "{}");
-    let mut child = login_on_a_terminal(&sandbox, &format!("user getMeV2 -s {}", server.url));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut screen = token_prompt(&sandbox, &server);
     // ^C typed on the terminal: the line discipline turns it into SIGINT for epilot.
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\x03").unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", stdout_of(&output));
-    assert!(stdout_of(&output).contains("interrupted"));
+    screen.keys(CTRL_C);
+    assert_eq!(screen.exit_code(), 130, "{}", screen.text());
+    assert!(screen.text().contains("interrupted"), "{}", screen.text());
     server.assert_untouched();
 }

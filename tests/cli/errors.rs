@@ -2,17 +2,15 @@
 //! problem and the fix, and nothing is sent.
 
 use crate::server::Server;
-use crate::util::{fixture, stderr_of, Sandbox};
-
-fn run(sandbox: &Sandbox, args: &[&str]) -> (i32, String) {
-    let output = sandbox.epilot().args(args).output().unwrap();
-    (output.status.code().unwrap(), stderr_of(&output))
-}
+use crate::util::{fixture, Sandbox};
 
 #[test]
 fn unknown_operation_suggests_the_closest_names() {
     let sandbox = Sandbox::new();
-    let (code, err) = run(&sandbox, &["user", "getUsr"]);
+    let (code, err) = {
+        let run = sandbox.run(&["user", "getUsr"]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(
         err.contains("error: the user API has no operation `getUsr`"),
@@ -24,7 +22,10 @@ fn unknown_operation_suggests_the_closest_names() {
 #[test]
 fn unknown_api_suggests_and_lists() {
     let sandbox = Sandbox::new();
-    let (code, err) = run(&sandbox, &["usr"]);
+    let (code, err) = {
+        let run = sandbox.run(&["usr"]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(
         err.contains("unknown API `usr`") && err.contains("did you mean `user`?"),
@@ -36,17 +37,17 @@ fn unknown_api_suggests_and_lists() {
 fn invalid_json_body_is_caught_with_line_and_column_and_nothing_is_sent() {
     let server = Server::json(200, "{}");
     let sandbox = Sandbox::new();
-    let (code, err) = run(
-        &sandbox,
-        &[
+    let (code, err) = {
+        let run = sandbox.run(&[
             "user",
             "createGroup",
             "-d",
             "{\"name\": 'Finance'}",
             "-s",
             &server.url,
-        ],
-    );
+        ]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(
         err.contains("the request body is not valid JSON") && err.contains("line 1 column 10"),
@@ -59,7 +60,10 @@ fn invalid_json_body_is_caught_with_line_and_column_and_nothing_is_sent() {
 fn missing_path_parameter_is_listed_with_how_to_pass_it() {
     let server = Server::json(200, "{}");
     let sandbox = Sandbox::new();
-    let (code, err) = run(&sandbox, &["user", "getUserV2", "-s", &server.url]);
+    let (code, err) = {
+        let run = sandbox.run(&["user", "getUserV2", "-s", &server.url]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(
         err.contains("parameter `id` (path string): is required: pass it as positional value #1 or -p id=..."),
@@ -72,17 +76,17 @@ fn missing_path_parameter_is_listed_with_how_to_pass_it() {
 fn wrongly_typed_and_unknown_parameters_are_usage_errors() {
     let server = Server::json(200, "{}");
     let sandbox = Sandbox::new();
-    let (code, err) = run(
-        &sandbox,
-        &[
+    let (code, err) = {
+        let run = sandbox.run(&[
             "user",
             "getGroups",
             "-p",
             "hydrate=maybe",
             "-s",
             &server.url,
-        ],
-    );
+        ]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(
         err.contains(
@@ -90,10 +94,10 @@ fn wrongly_typed_and_unknown_parameters_are_usage_errors() {
         ),
         "{err}"
     );
-    let (code, err) = run(
-        &sandbox,
-        &["user", "getGroups", "-p", "limt=3", "-s", &server.url],
-    );
+    let (code, err) = {
+        let run = sandbox.run(&["user", "getGroups", "-p", "limt=3", "-s", &server.url]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(err.contains("did you mean `limit`?"), "{err}");
     server.assert_untouched();
@@ -102,7 +106,10 @@ fn wrongly_typed_and_unknown_parameters_are_usage_errors() {
 #[test]
 fn unknown_flags_are_usage_errors() {
     let sandbox = Sandbox::new();
-    let (code, err) = run(&sandbox, &["user", "getMeV2", "--frobnicate"]);
+    let (code, err) = {
+        let run = sandbox.run(&["user", "getMeV2", "--frobnicate"]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(err.contains("--frobnicate"), "{err}");
 }
@@ -111,7 +118,10 @@ fn unknown_flags_are_usage_errors() {
 fn broken_json_spec_names_the_file_line_and_column() {
     let sandbox = Sandbox::new();
     let spec = fixture("broken.json");
-    let (code, err) = run(&sandbox, &["x", "--definition", &spec]);
+    let (code, err) = {
+        let run = sandbox.run(&["x", "--definition", &spec]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 4);
     assert!(
         err.contains("broken.json is not valid JSON") && err.contains("line 5 column"),
@@ -122,7 +132,10 @@ fn broken_json_spec_names_the_file_line_and_column() {
 #[test]
 fn broken_yaml_spec_names_the_line() {
     let sandbox = Sandbox::new();
-    let (code, err) = run(&sandbox, &["x", "--definition", &fixture("broken.yaml")]);
+    let (code, err) = {
+        let run = sandbox.run(&["x", "--definition", &fixture("broken.yaml")]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 4);
     assert!(
         err.contains("broken.yaml is not valid YAML or JSON") && err.contains("line 8"),
@@ -133,7 +146,10 @@ fn broken_yaml_spec_names_the_line() {
 #[test]
 fn a_missing_spec_file_is_exit_4() {
     let sandbox = Sandbox::new();
-    let (code, err) = run(&sandbox, &["x", "--definition", "does-not-exist.yaml"]);
+    let (code, err) = {
+        let run = sandbox.run(&["x", "--definition", "does-not-exist.yaml"]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 4);
     assert!(
         err.contains("cannot read the OpenAPI document does-not-exist.yaml"),
@@ -150,10 +166,10 @@ fn a_refused_connection_is_exit_3_naming_the_host() {
         .unwrap()
         .port();
     let sandbox = Sandbox::new();
-    let (code, err) = run(
-        &sandbox,
-        &["user", "getMeV2", "-s", &format!("http://127.0.0.1:{port}")],
-    );
+    let (code, err) = {
+        let run = sandbox.run(&["user", "getMeV2", "-s", &format!("http://127.0.0.1:{port}")]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 3);
     assert!(
         err.contains(&format!("127.0.0.1:{port}")) && err.contains("refused"),
@@ -167,10 +183,10 @@ fn a_stalled_server_times_out_with_exit_3() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let sandbox = Sandbox::new();
     let started = std::time::Instant::now();
-    let (code, err) = run(
-        &sandbox,
-        &["user", "getMeV2", "-s", &url, "--timeout", "0.5"],
-    );
+    let (code, err) = {
+        let run = sandbox.run(&["user", "getMeV2", "-s", &url, "--timeout", "0.5"]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 3);
     assert!(err.contains("timed out"), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
@@ -181,10 +197,10 @@ fn a_stalled_server_times_out_with_exit_3() {
 fn a_spec_without_servers_asks_for_server() {
     let sandbox = Sandbox::new();
     let spec = sandbox.write("s.yaml", "openapi: 3.0.0\ninfo: {title: S}\npaths:\n  /a:\n    get: {operationId: a, responses: {}}\n");
-    let (code, err) = run(
-        &sandbox,
-        &["s", "a", "--definition", spec.to_str().unwrap()],
-    );
+    let (code, err) = {
+        let run = sandbox.run(&["s", "a", "--definition", spec.to_str().unwrap()]);
+        (run.code(), run.stderr())
+    };
     assert_eq!(code, 2);
     assert!(
         err.contains("names no server") && err.contains("--server"),

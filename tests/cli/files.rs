@@ -16,10 +16,6 @@ fn override_spec(server: &str, operation: &str) -> String {
     )
 }
 
-fn run(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
-    sandbox.epilot().args(args).output().unwrap()
-}
-
 fn assert_bad_name(output: &std::process::Output, name: &str) {
     let stderr = stderr_of(output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
@@ -36,7 +32,7 @@ fn definitions_remove_cannot_delete_files_outside_the_cache() {
     let sandbox = Sandbox::new();
     let spec = sandbox.write("x/important.spec", "keep me");
     let meta = sandbox.write("x/important.meta.json", "keep me too");
-    let output = run(&sandbox, &["definitions", "remove", "../../../x/important"]);
+    let output = sandbox.run(&["definitions", "remove", "../../../x/important"]);
     assert_bad_name(&output, "../../../x/important");
     assert_eq!(std::fs::read_to_string(spec).unwrap(), "keep me");
     assert_eq!(std::fs::read_to_string(meta).unwrap(), "keep me too");
@@ -55,7 +51,7 @@ fn an_api_name_cannot_read_a_document_outside_the_cache() {
         &["../../x", "outsideOperation"],
         &["docs", "../../x"],
     ] {
-        let output = run(&sandbox, args);
+        let output = sandbox.run(args);
         assert_bad_name(&output, "../../x");
         assert!(stdout_of(&output).is_empty(), "{args:?}");
     }
@@ -110,16 +106,16 @@ fn an_override_is_ignored_until_allowed_then_used_with_a_note_on_every_call() {
         &override_spec(&server.url, "onlyOne"),
     );
 
-    let ignored = run(&sandbox, &["user"]);
+    let ignored = sandbox.run(&["user"]);
     assert!(ignored.status.success());
     assert_eq!(stderr_of(&ignored), NOT_ALLOWED);
     assert!(stdout_of(&ignored).contains("getUserV2"), "the bundled API");
-    let refused = run(&sandbox, &["user", "onlyOne"]);
+    let refused = sandbox.run(&["user", "onlyOne"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr_of(&refused).starts_with(NOT_ALLOWED));
     assert!(server.requests().is_empty());
 
-    let allowed = run(&sandbox, &["definitions", "allow", "user"]);
+    let allowed = sandbox.run(&["definitions", "allow", "user"]);
     assert!(allowed.status.success(), "{}", stderr_of(&allowed));
     assert!(
         stdout_of(&allowed).starts_with("allowed ./.epilot/overrides/user.yaml (sha256 "),
@@ -127,7 +123,7 @@ fn an_override_is_ignored_until_allowed_then_used_with_a_note_on_every_call() {
         stdout_of(&allowed)
     );
     for _ in 0..2 {
-        let output = run(&sandbox, &["user", "onlyOne"]);
+        let output = sandbox.run(&["user", "onlyOne"]);
         assert!(output.status.success(), "{}", stderr_of(&output));
         assert_eq!(stderr_of(&output), IN_FORCE);
         assert_eq!(stdout_of(&output), "{\n  \"ok\": true\n}\n");
@@ -151,13 +147,14 @@ fn a_changed_override_needs_allowing_again() {
         ".epilot/overrides/user.yaml",
         &override_spec("http://127.0.0.1:9", "first"),
     );
-    assert!(run(&sandbox, &["definitions", "allow", "user"])
+    assert!(sandbox
+        .run(&["definitions", "allow", "user"])
         .status
         .success());
-    assert!(stdout_of(&run(&sandbox, &["user"])).contains("first"));
+    assert!(stdout_of(&sandbox.run(&["user"])).contains("first"));
 
     std::fs::write(&path, override_spec("http://127.0.0.1:9", "second")).unwrap();
-    let changed = run(&sandbox, &["user"]);
+    let changed = sandbox.run(&["user"]);
     assert_eq!(
         stderr_of(&changed),
         "note: ./.epilot/overrides/user.yaml changed since it was allowed; run `epilot definitions allow user` to use it\n"
@@ -165,10 +162,11 @@ fn a_changed_override_needs_allowing_again() {
     let listing = stdout_of(&changed);
     assert!(listing.contains("getUserV2") && !listing.contains("second"));
 
-    assert!(run(&sandbox, &["definitions", "allow", "user"])
+    assert!(sandbox
+        .run(&["definitions", "allow", "user"])
         .status
         .success());
-    let again = run(&sandbox, &["user"]);
+    let again = sandbox.run(&["user"]);
     assert_eq!(stderr_of(&again), IN_FORCE);
     assert!(stdout_of(&again).contains("second"));
 }
@@ -191,14 +189,15 @@ fn an_override_that_is_a_link_is_bound_to_the_file_it_leads_to() {
         std::os::unix::fs::symlink(target, &link).unwrap();
     };
     point_at(&first);
-    assert_eq!(stderr_of(&run(&sandbox, &["user"])), NOT_ALLOWED);
-    assert!(run(&sandbox, &["definitions", "allow", "user"])
+    assert_eq!(stderr_of(&sandbox.run(&["user"])), NOT_ALLOWED);
+    assert!(sandbox
+        .run(&["definitions", "allow", "user"])
         .status
         .success());
-    let used = run(&sandbox, &["user"]);
+    let used = sandbox.run(&["user"]);
     assert_eq!(stderr_of(&used), IN_FORCE);
     assert!(stdout_of(&used).contains("viaLinkA"));
-    let list = stdout_of(&run(&sandbox, &["definitions", "allow", "--list"]));
+    let list = stdout_of(&sandbox.run(&["definitions", "allow", "--list"]));
     let real = std::fs::canonicalize(&first).unwrap();
     assert!(
         list.starts_with(&format!("{}  sha256 ", real.display())),
@@ -207,26 +206,26 @@ fn an_override_that_is_a_link_is_bound_to_the_file_it_leads_to() {
 
     // The same content in another file is another file: it needs allowing again.
     point_at(&same_content);
-    let relinked = run(&sandbox, &["user"]);
+    let relinked = sandbox.run(&["user"]);
     assert_eq!(stderr_of(&relinked), NOT_ALLOWED);
     assert!(!stdout_of(&relinked).contains("viaLinkA"));
     point_at(&other_content);
-    let relinked = run(&sandbox, &["user"]);
+    let relinked = sandbox.run(&["user"]);
     assert_eq!(stderr_of(&relinked), NOT_ALLOWED);
     assert!(!stdout_of(&relinked).contains("viaLinkB"));
     point_at(&first);
-    assert_eq!(stderr_of(&run(&sandbox, &["user"])), IN_FORCE);
+    assert_eq!(stderr_of(&sandbox.run(&["user"])), IN_FORCE);
 }
 
 #[test]
 fn an_override_that_is_a_folder_is_no_override() {
     let sandbox = Sandbox::new();
     std::fs::create_dir_all(sandbox.path().join(".epilot/overrides/user.yaml")).unwrap();
-    let output = run(&sandbox, &["user"]);
+    let output = sandbox.run(&["user"]);
     assert!(output.status.success());
     assert_eq!(stderr_of(&output), "");
     assert!(stdout_of(&output).contains("getUserV2"));
-    let allow = run(&sandbox, &["definitions", "allow", "user"]);
+    let allow = sandbox.run(&["definitions", "allow", "user"]);
     assert_eq!(allow.status.code(), Some(2));
     assert!(stderr_of(&allow).contains("there is no override for `user`"));
 }
@@ -263,12 +262,9 @@ fn allow_takes_a_file_lists_and_revokes() {
         ".epilot/overrides/user.yaml",
         &override_spec("http://127.0.0.1:9", "onlyOne"),
     );
-    let allow = run(
-        &sandbox,
-        &["definitions", "allow", "./.epilot/overrides/user.yaml"],
-    );
+    let allow = sandbox.run(&["definitions", "allow", "./.epilot/overrides/user.yaml"]);
     assert!(allow.status.success(), "{}", stderr_of(&allow));
-    let list = stdout_of(&run(&sandbox, &["definitions", "allow", "--list"]));
+    let list = stdout_of(&sandbox.run(&["definitions", "allow", "--list"]));
     let real = std::fs::canonicalize(sandbox.path()).unwrap();
     assert!(
         list.starts_with(&format!(
@@ -278,17 +274,17 @@ fn allow_takes_a_file_lists_and_revokes() {
         "{list}"
     );
     sandbox.write("user", "a stray file named like the API");
-    let revoke = run(&sandbox, &["definitions", "revoke", "user"]);
+    let revoke = sandbox.run(&["definitions", "revoke", "user"]);
     assert_eq!(
         stdout_of(&revoke),
         "revoked ./.epilot/overrides/user.yaml\n"
     );
-    assert_eq!(stderr_of(&run(&sandbox, &["user"])), NOT_ALLOWED);
+    assert_eq!(stderr_of(&sandbox.run(&["user"])), NOT_ALLOWED);
     assert_eq!(
-        stdout_of(&run(&sandbox, &["definitions", "allow", "--list"])),
+        stdout_of(&sandbox.run(&["definitions", "allow", "--list"])),
         "no override is allowed\n"
     );
-    let listing = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    let listing = stdout_of(&sandbox.run(&["definitions", "list"]));
     assert!(listing.ends_with(NOT_ALLOWED), "{listing}");
 
     let not_an_override = sandbox.write("spec\u{1b}[2J.yaml", "openapi: 3.0.0\n");
@@ -310,7 +306,7 @@ fn allow_takes_a_file_lists_and_revokes() {
 fn allow_refuses_a_document_it_cannot_read() {
     let sandbox = Sandbox::new();
     sandbox.write(".epilot/overrides/user.yaml", "not: openapi\n");
-    let output = run(&sandbox, &["definitions", "allow", "user"]);
+    let output = sandbox.run(&["definitions", "allow", "user"]);
     assert_eq!(output.status.code(), Some(4));
     assert!(stderr_of(&output).contains("./.epilot/overrides/user.yaml was not allowed"));
     assert!(!sandbox
@@ -334,7 +330,7 @@ fn a_damaged_allowance_file_is_an_error_naming_it_and_never_written_over() {
         &["definitions", "allow", "--list"],
         &["user"],
     ] {
-        let output = run(&sandbox, args);
+        let output = sandbox.run(args);
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
@@ -343,7 +339,7 @@ fn a_damaged_allowance_file_is_an_error_naming_it_and_never_written_over() {
         );
         assert_eq!(std::fs::read_to_string(&record).unwrap(), "{garbage");
     }
-    let listing = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    let listing = stdout_of(&sandbox.run(&["definitions", "list"]));
     assert!(
         listing.contains("note: ") && listing.contains("allowed-overrides.json is damaged"),
         "{listing}"
@@ -354,14 +350,11 @@ fn a_damaged_allowance_file_is_an_error_naming_it_and_never_written_over() {
 fn a_damaged_registry_is_refused_by_add_and_named_by_list() {
     let sandbox = Sandbox::new();
     let registry = sandbox.write("config/epilot/definitions.json", "{garbage");
-    let added = run(
-        &sandbox,
-        &["definitions", "add", "pets", &fixture("petstore-3.0.json")],
-    );
+    let added = sandbox.run(&["definitions", "add", "pets", &fixture("petstore-3.0.json")]);
     assert_eq!(added.status.code(), Some(2));
     assert!(stderr_of(&added).contains("definitions.json is damaged"));
     assert_eq!(std::fs::read_to_string(&registry).unwrap(), "{garbage");
-    let listing = run(&sandbox, &["definitions", "list"]);
+    let listing = sandbox.run(&["definitions", "list"]);
     assert!(
         stdout_of(&listing).contains("note: ")
             && stdout_of(&listing).contains("definitions.json is damaged"),
@@ -378,7 +371,8 @@ fn several_override_files_for_one_api_are_refused_not_ranked() {
         ".epilot/overrides/user.json",
         &override_spec(&server.url, "fromJson"),
     );
-    assert!(run(&sandbox, &["definitions", "allow", "user"])
+    assert!(sandbox
+        .run(&["definitions", "allow", "user"])
         .status
         .success());
     // Another file for the same API arrives (a `git pull`): neither is used any more.
@@ -395,31 +389,31 @@ fn several_override_files_for_one_api_are_refused_not_ranked() {
         &["definitions", "allow", "user"],
         &["definitions", "allow"],
     ] {
-        let output = run(&sandbox, args);
+        let output = sandbox.run(args);
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(&several), "{args:?}: {stderr}");
         assert!(stdout_of(&output).is_empty(), "{args:?}");
     }
     assert!(server.requests().is_empty());
-    let list = stdout_of(&run(&sandbox, &["definitions", "allow", "--list"]));
+    let list = stdout_of(&sandbox.run(&["definitions", "allow", "--list"]));
     assert_eq!(
         list.lines().count(),
         1,
         "the yaml was never allowed: {list}"
     );
-    let listing = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    let listing = stdout_of(&sandbox.run(&["definitions", "list"]));
     assert!(listing.contains(&several), "{listing}");
 
-    let revoked = run(&sandbox, &["definitions", "revoke", "user"]);
+    let revoked = sandbox.run(&["definitions", "revoke", "user"]);
     assert_eq!(
         stdout_of(&revoked),
         "revoked ./.epilot/overrides/user.json\nwas not allowed: ./.epilot/overrides/user.yaml\n"
     );
     std::fs::remove_file(sandbox.path().join(".epilot/overrides/user.json")).unwrap();
-    let allowed = run(&sandbox, &["definitions", "allow", "user"]);
+    let allowed = sandbox.run(&["definitions", "allow", "user"]);
     assert!(allowed.status.success(), "{}", stderr_of(&allowed));
-    let used = run(&sandbox, &["user", "fromYaml"]);
+    let used = sandbox.run(&["user", "fromYaml"]);
     assert!(used.status.success(), "{}", stderr_of(&used));
     assert_eq!(server.requests().len(), 1);
 }
@@ -443,7 +437,7 @@ fn a_linked_config_folder_is_refused_and_its_target_untouched() {
         &["definitions", "add", "pets", &spec],
         &["profile", "create", "work"],
     ] {
-        let output = run(&sandbox, args);
+        let output = sandbox.run(args);
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
@@ -495,7 +489,7 @@ fn an_unknown_api_with_an_override_says_how_to_allow_it() {
         ".epilot/overrides/mine.yml",
         &override_spec("http://127.0.0.1:9", "mineOp"),
     );
-    let output = run(&sandbox, &["mine"]);
+    let output = sandbox.run(&["mine"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = stderr_of(&output);
     assert!(
@@ -505,17 +499,18 @@ fn an_unknown_api_with_an_override_says_how_to_allow_it() {
             ),
         "{stderr}"
     );
-    assert!(run(&sandbox, &["definitions", "allow", "mine"])
+    assert!(sandbox
+        .run(&["definitions", "allow", "mine"])
         .status
         .success());
-    let used = run(&sandbox, &["mine"]);
+    let used = sandbox.run(&["mine"]);
     assert!(stdout_of(&used).contains("mineOp"), "{}", stderr_of(&used));
 }
 
 // ---- completion --install ----
 
-fn install(sandbox: &Sandbox, shell: &str) -> std::process::Output {
-    let output = run(sandbox, &["completion", shell, "--install"]);
+fn install(sandbox: &Sandbox, shell: &str) -> crate::util::Run {
+    let output = sandbox.run(&["completion", shell, "--install"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     output
 }
@@ -596,12 +591,9 @@ fn completion_offers_the_overrides_here_to_allow() {
     sandbox.write(".epilot/overrides/user.yaml", "x");
     sandbox.write(".epilot/overrides/entity.json", "x");
     sandbox.write(".epilot/overrides/notes.txt", "x");
-    let output = run(
-        &sandbox,
-        &["__complete", "--line", "epilot definitions allow "],
-    );
+    let output = sandbox.run(&["__complete", "--line", "epilot definitions allow "]);
     assert_eq!(stdout_of(&output), "entity\nuser\n");
-    let output = run(&sandbox, &["__complete", "--line", "epilot definitions re"]);
+    let output = sandbox.run(&["__complete", "--line", "epilot definitions re"]);
     assert_eq!(stdout_of(&output), "remove\nrevoke\n");
 }
 

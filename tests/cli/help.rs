@@ -6,16 +6,9 @@ use serde_json::Value;
 use crate::server::Server;
 use crate::util::{fixture, stderr_of, stdout_of, Sandbox};
 
-fn run(args: &[&str]) -> String {
-    let sandbox = Sandbox::new();
-    let output = sandbox.epilot().args(args).output().unwrap();
-    assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
-    stdout_of(&output)
-}
-
 macro_rules! snapshot {
     ($name:expr, $args:expr) => {
-        insta::assert_snapshot!($name, run($args))
+        insta::assert_snapshot!($name, Sandbox::new().run($args).success().stdout())
     };
 }
 
@@ -66,15 +59,21 @@ fn listing_and_root_help() {
     snapshot!("user_listing", &["user"]);
     snapshot!("root_help", &["--help"]);
     assert_eq!(
-        run(&["user", "--help"]),
-        run(&["user"]),
+        Sandbox::new().run(&["user", "--help"]).success().stdout(),
+        Sandbox::new().run(&["user"]).success().stdout(),
         "`epilot user --help` is the listing"
     );
 }
 
 #[test]
 fn machine_readable_help() {
-    let op: Value = serde_json::from_str(&run(&["user", "getGroup", "--help", "--json"])).unwrap();
+    let op: Value = serde_json::from_str(
+        &Sandbox::new()
+            .run(&["user", "getGroup", "--help", "--json"])
+            .success()
+            .stdout(),
+    )
+    .unwrap();
     assert_eq!(op["name"], "getGroup");
     assert_eq!(op["method"], "GET");
     assert_eq!(op["path"], "/v1/groups/{id}");
@@ -87,12 +86,23 @@ fn machine_readable_help() {
         "referenced schemas come along"
     );
 
-    let create: Value =
-        serde_json::from_str(&run(&["user", "createGroup", "--help", "--json"])).unwrap();
+    let create: Value = serde_json::from_str(
+        &Sandbox::new()
+            .run(&["user", "createGroup", "--help", "--json"])
+            .success()
+            .stdout(),
+    )
+    .unwrap();
     assert_eq!(create["requestBody"]["required"], true);
     assert_eq!(create["requestBody"]["sample"]["name"], "Finance");
 
-    let api: Value = serde_json::from_str(&run(&["user", "--help", "--json"])).unwrap();
+    let api: Value = serde_json::from_str(
+        &Sandbox::new()
+            .run(&["user", "--help", "--json"])
+            .success()
+            .stdout(),
+    )
+    .unwrap();
     assert_eq!(api["title"], "User API");
     assert_eq!(api["operations"].as_array().unwrap().len(), 34);
     assert_eq!(
@@ -141,7 +151,7 @@ const REFERENCE: &[(&str, &[&str])] = &[
 
 #[test]
 fn docs_cover_every_operation_and_parameter_of_the_reference() {
-    let markdown = run(&["docs", "user"]);
+    let markdown = Sandbox::new().run(&["docs", "user"]).success().stdout();
     assert_eq!(REFERENCE.len(), 34);
     assert!(
         markdown.starts_with("# User API\n\n- Base URL: `https://user.sls.epilot.io`"),
@@ -196,7 +206,10 @@ fn docs_cover_every_operation_and_parameter_of_the_reference() {
 
 #[test]
 fn docs_work_for_any_definition() {
-    let markdown = run(&["docs", "tree", "--definition", &fixture("tree-3.1.yaml")]);
+    let markdown = Sandbox::new()
+        .run(&["docs", "tree", "--definition", &fixture("tree-3.1.yaml")])
+        .success()
+        .stdout();
     assert!(markdown.starts_with("# Tree API\n"));
     assert!(markdown.contains("\n## get-nodes-id\n") && markdown.contains("\n## createNode\n"));
 }

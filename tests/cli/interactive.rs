@@ -2,30 +2,19 @@
 //! as a person would type them, and the screen read through a terminal emulator (vt100), since
 //! the prompts redraw only what changed. Requests go to the recording server on 127.0.0.1.
 
-use std::io::Read;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use expectrl::process::unix::WaitStatus;
-use expectrl::session::OsSession;
-use expectrl::Expect;
+use crate::util::CTRL_C;
+pub(crate) use crate::util::{Screen, DOWN, ENTER};
 
 use crate::server::Server;
 use crate::util::{fixture, Sandbox};
 
-pub(crate) const ENTER: &str = "\r";
-pub(crate) const DOWN: &str = "\x1b[B";
 const BACKSPACE: &str = "\x7f";
-const CTRL_C: &str = "\x03";
 const ESC: &str = "\x1b";
 
-pub(crate) struct Screen {
-    session: OsSession,
-    terminal: vt100::Parser,
-}
-
 impl Screen {
-    /// `epilot pets <args> --definition <fixture> -s <server>` on a fresh 80×24 terminal.
+    /// `epilot pets <args> --definition <fixture> -s <server>` on a fresh terminal.
     fn start(sandbox: &Sandbox, server: &Server, args: &[&str]) -> Screen {
         Screen::start_with(sandbox, server, args, &[])
     }
@@ -44,93 +33,6 @@ impl Screen {
             .args(["-s", &server.url]);
         Screen::spawn(sandbox, command, env)
     }
-
-    fn spawn(sandbox: &Sandbox, mut command: Command, env: &[(&str, &str)]) -> Screen {
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", sandbox.path())
-            .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
-            .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
-            .env("TERM", "xterm-256color")
-            .current_dir(sandbox.path());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let session = OsSession::spawn(command).expect("spawn on a pseudo-terminal");
-        Screen {
-            session,
-            terminal: vt100::Parser::new(24, 80, 0),
-        }
-    }
-
-    /// Reads what is there without waiting; false once the program's side is closed.
-    fn pump(&mut self) -> bool {
-        let mut buffer = [0u8; 4096];
-        match self.session.try_read(&mut buffer) {
-            Ok(0) => false,
-            Ok(n) => {
-                self.terminal.process(&buffer[..n]);
-                true
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(10));
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.terminal.screen().contents()
-    }
-
-    /// Waits until the screen shows `wanted`; fails with the screen as it is.
-    pub(crate) fn wait_for(&mut self, wanted: &str) -> String {
-        self.wait_until(&format!("showed {wanted:?}"), |screen| {
-            screen.contains(wanted)
-        })
-    }
-
-    fn wait_until(&mut self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if done(&self.text()) {
-                return self.text();
-            }
-            if !self.pump() {
-                break;
-            }
-        }
-        panic!("the screen never {what}; it shows:\n{}", self.text());
-    }
-
-    pub(crate) fn keys(&mut self, keys: &str) {
-        self.session.send(keys).expect("keys sent");
-        // Let the prompt take each key before the next arrives, as typing would.
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn type_line(&mut self, text: &str) {
-        self.keys(text);
-        self.keys(ENTER);
-    }
-
-    /// Reads to the end and returns the exit code.
-    pub(crate) fn exit_code(mut self) -> i32 {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline && self.pump() {}
-        let mut rest = Vec::new();
-        let _ = self.session.read_to_end(&mut rest);
-        self.terminal.process(&rest);
-        match self.session.get_process().wait() {
-            Ok(WaitStatus::Exited(_, code)) => code,
-            other => panic!(
-                "the program did not exit normally: {other:?}\n{}",
-                self.text()
-            ),
-        }
-    }
 }
 
 #[test]
@@ -138,7 +40,7 @@ fn the_picker_filters_as_you_type_and_continues_with_the_choice() {
     let sandbox = Sandbox::new();
     let server = Server::json(204, "");
     let mut screen = Screen::start(&sandbox, &server, &[]);
-    let first = screen.wait_for("Which operation of the pets API?");
+    let first = screen.wait_for_all(&["Which operation of the pets API?", "findPets", "createPet"]);
     assert!(
         first.contains("findPets") && first.contains("createPet"),
         "{first}"
@@ -164,7 +66,7 @@ fn missing_required_values_are_asked_with_a_list_for_an_enum_and_yes_no_for_a_bo
     let sandbox = Sandbox::new();
     let server = Server::json(200, "[]");
     let mut screen = Screen::start(&sandbox, &server, &["findPets"]);
-    let shown = screen.wait_for("status (query)");
+    let shown = screen.wait_for_all(&["status (query)", "Which pets to find", "available", "sold"]);
     assert!(
         shown.contains("Which pets to find"),
         "the description helps: {shown}"
@@ -188,7 +90,7 @@ fn an_invalid_value_is_refused_and_asked_again() {
     let mut screen = Screen::start(&sandbox, &server, &["getPet"]);
     screen.wait_for("id (path)");
     screen.type_line("nope");
-    let refused = screen.wait_for("is not a \"uuid\"");
+    let refused = screen.wait_for_all(&["is not a \"uuid\"", "id (path)"]);
     assert!(
         refused.contains("id (path)"),
         "still at the prompt: {refused}"
@@ -215,7 +117,7 @@ fn guided_asks_for_every_parameter_and_optional_ones_can_be_skipped() {
     );
     screen.wait_for("archived (query)");
     screen.type_line("n");
-    let optional = screen.wait_for("limit (query, optional)");
+    let optional = screen.wait_for_all(&["limit (query, optional)", "Enter to skip"]);
     assert!(optional.contains("Enter to skip"), "{optional}");
     screen.keys(ENTER);
     assert_eq!(screen.exit_code(), 0);
@@ -246,7 +148,7 @@ fn guided_builds_a_body_field_by_field_and_confirms_before_sending() {
     screen.type_line("good");
     screen.wait_for("tags[1] (optional)");
     screen.keys(ENTER); // ends the list
-    let preview = screen.wait_for("Send this POST request?");
+    let preview = screen.wait_for_all(&["Send this POST request?", "POST http://127.0.0.1"]);
     assert!(preview.contains("POST http://127.0.0.1"), "{preview}");
     server.assert_untouched();
     screen.keys(ENTER);
@@ -281,7 +183,10 @@ fn the_editor_path_sends_what_the_editor_wrote_and_the_body_is_offered_next_time
     assert_eq!(screen.exit_code(), 0);
 
     let mut screen = Screen::start_with(&sandbox, &server, &["createPet"], &[]);
-    let offered = screen.wait_for("used last time, unchanged");
+    let offered = screen.wait_for_all(&[
+        "used last time, unchanged",
+        "Edit the body you used last time",
+    ]);
     assert!(
         offered.contains("Edit the body you used last time"),
         "{offered}"
@@ -315,6 +220,7 @@ fn ctrl_c_or_esc_at_a_prompt_exits_130_sends_nothing_and_restores_the_terminal()
         let mut screen = Screen::spawn(&sandbox, command, &[]);
         screen.wait_for("id (path)");
         screen.keys("half-typed");
+        screen.wait_for("half-typed");
         screen.keys(key);
         let after = screen.wait_for("terminal=");
         assert!(after.contains("exit=130"), "{key:?}: {after}");
@@ -353,7 +259,7 @@ fn with_stdin_piped_nothing_is_asked_even_on_a_terminal() {
         ),
     ]);
     let mut screen = Screen::spawn(&sandbox, command, &[]);
-    let shown = screen.wait_for("is required");
+    let shown = screen.wait_for_all(&["is required", "positional value #1 or -p id=..."]);
     assert!(
         shown.contains("positional value #1 or -p id=..."),
         "{shown}"

@@ -125,11 +125,10 @@ fn run_case(dir: &Path, suite: &Path, case: &Value) -> Result<(), String> {
 }
 
 #[test]
+#[ignore = "needs the JSONata test suite: JSONATA_SUITE=<folder>; .ci/run sets it"]
 fn official_suite_passes_through_the_cli_code_path() {
-    let Some(suite) = std::env::var_os("JSONATA_SUITE") else {
-        eprintln!("JSONATA_SUITE not set; skipping the JSONata conformance suite");
-        return;
-    };
+    let suite = std::env::var_os("JSONATA_SUITE")
+        .expect("JSONATA_SUITE names the folder of the official JSONata test suite");
     let suite = Path::new(&suite);
     let mut groups: Vec<_> = std::fs::read_dir(suite.join("groups"))
         .unwrap()

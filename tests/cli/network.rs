@@ -301,11 +301,10 @@ fn peak_memory_kb(pid: u32) -> Option<i64> {
 /// memory in KB as sampled while it ran).
 fn stream_through(extra: &[&str], megabytes: usize, sandbox: &Sandbox) -> (u64, Vec<u8>, i64) {
     let url = streaming_server(megabytes);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_epilot"))
+    let mut child = sandbox
+        .process()
         .args(["user", "getMeV2", "-t", "t", "-s", &url])
         .args(extra)
-        .env("HOME", sandbox.path())
-        .current_dir(sandbox.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -380,9 +379,9 @@ fn ctrl_c_during_a_request_exits_130_with_no_output() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let sandbox = Sandbox::new();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_epilot"))
+    let child = sandbox
+        .process()
         .args(["user", "getMeV2", "-t", "t", "-s", &url])
-        .env("HOME", sandbox.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -203,10 +203,9 @@ fn a_closed_pipe_ends_quietly() {
     let body: &'static str = Box::leak(big.into_boxed_str());
     let server = Server::json(200, body);
     let sandbox = Sandbox::new();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("epilot"))
+    let mut child = sandbox
+        .process()
         .args(["user", "getMeV2", "-s", &server.url, "-t", "tok"])
-        .current_dir(sandbox.path())
-        .env("HOME", sandbox.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -23,10 +23,9 @@ const CREDENTIALS: [&str; 4] = [STORED, PROFILE_TOKEN, ENV_TOKEN, API_KEY];
 /// token, an organisation and an API key header, but no server of its own.
 fn sandbox_with_secrets() -> Sandbox {
     let sandbox = Sandbox::new();
-    ok(&sandbox, &["auth", "token", STORED]);
-    ok(
-        &sandbox,
-        &[
+    sandbox.run(&["auth", "token", STORED]).success();
+    sandbox
+        .run(&[
             "profile",
             "create",
             "dev",
@@ -36,21 +35,9 @@ fn sandbox_with_secrets() -> Sandbox {
             &format!("X-Api-Key: {API_KEY}"),
             "--token",
             PROFILE_TOKEN,
-        ],
-    );
+        ])
+        .success();
     sandbox
-}
-
-fn command(sandbox: &Sandbox) -> assert_cmd::Command {
-    let mut cmd = sandbox.epilot();
-    cmd.env("EPILOT_CREDENTIAL_STORE", "file");
-    cmd
-}
-
-fn ok(sandbox: &Sandbox, args: &[&str]) -> Output {
-    let output = command(sandbox).args(args).output().unwrap();
-    assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
-    output
 }
 
 /// A document whose one operation `op` (bearer-secured, GET `path`) lives on `server`.
@@ -111,7 +98,8 @@ fn a_path_template_that_moves_the_request_to_another_server_is_an_error_in_the_d
     ] {
         let definition = spec(&sandbox, base, path);
         // The base is chosen on this line and a token is typed: the most trusting setup.
-        let output = command(&sandbox)
+        let output = sandbox
+            .epilot()
             .args(["t", "op", "1", "--definition", &definition, "-s", base])
             .args(["--token", "typed-SECRET", "-H", "X-Typed: typed-SECRET"])
             .env("EPILOT_TOKEN", ENV_TOKEN)
@@ -151,9 +139,8 @@ fn odd_path_templates_and_path_values_stay_on_the_server() {
         ("/a{id}", ":1/x", "/a%3A1%2Fx"),
     ] {
         let definition = spec(&sandbox, &api.url, path);
-        ok(
-            &sandbox,
-            &[
+        sandbox
+            .run(&[
                 "t",
                 "op",
                 value,
@@ -161,8 +148,8 @@ fn odd_path_templates_and_path_values_stay_on_the_server() {
                 &definition,
                 "-s",
                 &api.url,
-            ],
-        );
+            ])
+            .success();
         let got = api.requests().pop().unwrap();
         assert_eq!(got.url, received, "{path} with {value}");
         assert_eq!(
@@ -178,7 +165,8 @@ fn a_definitions_server_gets_no_ambient_secret_and_one_note_says_so() {
     let sandbox = sandbox_with_secrets();
     let thief = Server::json(200, "{}");
     let definition = spec(&sandbox, &format!("{}/api", thief.url), "/x/{id}");
-    let output = command(&sandbox)
+    let output = sandbox
+        .epilot()
         .args(["t", "op", "1", "--definition", &definition])
         .env("EPILOT_TOKEN", ENV_TOKEN)
         .output()
@@ -222,8 +210,9 @@ fn an_override_does_not_redirect_the_environment_token() {
     });
     sandbox.write(".epilot/overrides/user.json", &override_spec.to_string());
     // Even an override the user allowed does not carry the ambient secrets elsewhere.
-    ok(&sandbox, &["definitions", "allow", "user"]);
-    let output = command(&sandbox)
+    sandbox.run(&["definitions", "allow", "user"]).success();
+    let output = sandbox
+        .epilot()
         .args(["user", "getMeV2", "--profile", "dev"])
         .env("EPILOT_TOKEN", ENV_TOKEN)
         .output()
@@ -234,7 +223,9 @@ fn an_override_does_not_redirect_the_environment_token() {
     assert!(stderr_of(&output).contains("note: EPILOT_TOKEN, the headers of profile `dev`"));
 
     // Chosen on purpose: the same server typed with --server gets the secrets.
-    ok(&sandbox, &["user", "getMeV2", "-s", &thief.url]);
+    sandbox
+        .run(&["user", "getMeV2", "-s", &thief.url])
+        .success();
     let got = thief.requests().pop().unwrap();
     assert_eq!(
         got.header("authorization"),
@@ -249,9 +240,8 @@ fn what_is_typed_on_the_line_goes_to_the_requests_own_server() {
     let sandbox = sandbox_with_secrets();
     let api = Server::json(200, "{}");
     let definition = spec(&sandbox, &api.url, "/x/{id}");
-    ok(
-        &sandbox,
-        &[
+    sandbox
+        .run(&[
             "t",
             "op",
             "1",
@@ -261,8 +251,8 @@ fn what_is_typed_on_the_line_goes_to_the_requests_own_server() {
             "typed-token",
             "-H",
             "X-Api-Key: typed-key",
-        ],
-    );
+        ])
+        .success();
     let got = api.single();
     assert_eq!(got.header("authorization"), Some("Bearer typed-token"));
     assert_eq!(got.header("x-api-key"), Some("typed-key"));
@@ -277,16 +267,17 @@ fn what_is_typed_on_the_line_goes_to_the_requests_own_server() {
 fn the_profiles_own_server_and_a_server_typed_on_the_line_are_chosen() {
     let sandbox = Sandbox::new();
     let (home, other) = (Server::json(200, "{}"), Server::json(200, "{}"));
-    ok(
-        &sandbox,
-        &[
+    sandbox
+        .run(&[
             "profile", "create", "local", "--server", &home.url, "--org-id", ORG,
-        ],
-    );
-    ok(&sandbox, &["auth", "token", STORED]);
+        ])
+        .success();
+    sandbox.run(&["auth", "token", STORED]).success();
     let definition = spec(&sandbox, &other.url, "/x/{id}");
     // The profile's server replaces the document's.
-    ok(&sandbox, &["t", "op", "1", "--definition", &definition]);
+    sandbox
+        .run(&["t", "op", "1", "--definition", &definition])
+        .success();
     let got = home.single();
     assert_eq!(got.header("x-epilot-org-id"), Some(ORG));
     assert_eq!(
@@ -295,10 +286,9 @@ fn the_profiles_own_server_and_a_server_typed_on_the_line_are_chosen() {
     );
     other.assert_untouched();
     let typed = format!("{}/", other.url.replace("127.0.0.1", "localhost"));
-    ok(
-        &sandbox,
-        &["t", "op", "1", "--definition", &definition, "-s", &typed],
-    );
+    sandbox
+        .run(&["t", "op", "1", "--definition", &definition, "-s", &typed])
+        .success();
     let got = other.single();
     assert_eq!(
         got.header("authorization"),
@@ -310,7 +300,8 @@ fn the_profiles_own_server_and_a_server_typed_on_the_line_are_chosen() {
 #[test]
 fn a_name_that_starts_with_127_is_not_this_machine() {
     let sandbox = Sandbox::new();
-    let output = command(&sandbox)
+    let output = sandbox
+        .epilot()
         .args(["user", "getMeV2", "-t", "typed-SECRET"])
         .args(["-s", "http://127.0.0.1.evil.example:8080"])
         .output()
@@ -324,10 +315,9 @@ fn a_name_that_starts_with_127_is_not_this_machine() {
     );
     let loopback = Server::json(200, "{}");
     let on_this_machine = loopback.url.replace("127.0.0.1", "[::ffff:127.0.0.1]");
-    ok(
-        &sandbox,
-        &["user", "getMeV2", "-t", "typed", "-s", &loopback.url],
-    );
+    sandbox
+        .run(&["user", "getMeV2", "-t", "typed", "-s", &loopback.url])
+        .success();
     assert_eq!(
         loopback.single().header("authorization"),
         Some("Bearer typed")
@@ -353,10 +343,9 @@ fn a_name_that_starts_with_127_is_not_this_machine() {
 fn dry_run_shows_exactly_what_the_decision_lets_go() {
     let sandbox = sandbox_with_secrets();
     let definition = spec(&sandbox, "https://api.example.com", "/x/{id}");
-    let withheld = ok(
-        &sandbox,
-        &["t", "op", "1", "--definition", &definition, "--dry-run"],
-    );
+    let withheld = sandbox
+        .run(&["t", "op", "1", "--definition", &definition, "--dry-run"])
+        .success();
     let shown = stdout_of(&withheld);
     assert!(
         shown.starts_with("GET https://api.example.com/x/1\n"),
@@ -367,9 +356,8 @@ fn dry_run_shows_exactly_what_the_decision_lets_go() {
     }
     assert!(stderr_of(&withheld).contains("note: the stored token of profile `dev`"));
 
-    let chosen = ok(
-        &sandbox,
-        &[
+    let chosen = sandbox
+        .run(&[
             "t",
             "op",
             "1",
@@ -378,8 +366,8 @@ fn dry_run_shows_exactly_what_the_decision_lets_go() {
             "--dry-run",
             "-s",
             "https://api.example.com",
-        ],
-    );
+        ])
+        .success();
     let shown = stdout_of(&chosen);
     for name in ["Authorization: Bearer ***", "x-epilot-org-id", "X-Api-Key"] {
         assert!(shown.contains(name), "{name} in {shown}");
@@ -391,9 +379,8 @@ fn dry_run_shows_exactly_what_the_decision_lets_go() {
 fn issue_16_a_servers_query_is_kept_before_the_operations_own() {
     let sandbox = Sandbox::new();
     let api = Server::json(200, "[]");
-    ok(
-        &sandbox,
-        &[
+    sandbox
+        .run(&[
             "pets",
             "listPets",
             "--definition",
@@ -402,8 +389,8 @@ fn issue_16_a_servers_query_is_kept_before_the_operations_own() {
             &format!("{}/v1/?code=abc", api.url),
             "-p",
             "limit=5",
-        ],
-    );
+        ])
+        .success();
     assert_eq!(api.single().url, "/v1/pets?code=abc&limit=5");
 }
 
@@ -416,7 +403,7 @@ fn a_server_with_a_password_in_it_is_refused_without_showing_it() {
         vec!["user", "getMeV2", "--dry-run", "-s", &with_password],
         vec!["profile", "create", "p", "--server", &with_password],
     ] {
-        let output = command(&sandbox).args(&args).output().unwrap();
+        let output = sandbox.epilot().args(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = stderr_of(&output);
         assert!(stderr.contains("user name or password"), "{stderr}");

@@ -4,36 +4,21 @@
 //! working directory.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use crate::util::{fixture, stderr_of, stdout_of, Sandbox};
 
 /// The binary as a plain process (assert_cmd cannot spawn), in the sandbox's environment, with
 /// tokens in the private file as on CI.
 fn spawn(sandbox: &Sandbox, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_epilot"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", sandbox.path())
-        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
-        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
-        .env("EPILOT_CREDENTIAL_STORE", "file")
-        .current_dir(sandbox.path())
+    sandbox
+        .process()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts")
-}
-
-fn run(sandbox: &Sandbox, args: &[&str]) -> Output {
-    sandbox
-        .epilot()
-        .env("EPILOT_CREDENTIAL_STORE", "file")
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn config(sandbox: &Sandbox, name: &str) -> PathBuf {
@@ -79,7 +64,7 @@ fn twenty_parallel_profile_creates_keep_twenty_profiles_and_tokens() {
         .collect();
     all_at_once(&sandbox, &commands);
 
-    let listed = stdout_of(&run(&sandbox, &["profile", "list"]));
+    let listed = stdout_of(&sandbox.run(&["profile", "list"]));
     assert_eq!(listed.lines().count(), 20, "{listed}");
     let tokens = stored_tokens(&sandbox);
     for n in 0..20 {
@@ -97,10 +82,7 @@ fn twenty_parallel_profile_creates_keep_twenty_profiles_and_tokens() {
 fn parallel_token_stores_and_deletes_keep_each_others_changes() {
     let sandbox = Sandbox::new();
     for n in 0..10 {
-        let created = run(
-            &sandbox,
-            &["profile", "create", &format!("d{n}"), "--token", "x"],
-        );
+        let created = sandbox.run(&["profile", "create", &format!("d{n}"), "--token", "x"]);
         assert!(created.status.success(), "{}", stderr_of(&created));
     }
     // Ten deletes race ten token stores on the same credentials file.
@@ -129,7 +111,7 @@ fn parallel_token_stores_and_deletes_keep_each_others_changes() {
         .map(|n| (format!("profile:k{n}"), format!("k{n}").into()))
         .collect();
     assert_eq!(tokens, serde_json::Value::Object(expected));
-    let listed = stdout_of(&run(&sandbox, &["profile", "list"]));
+    let listed = stdout_of(&sandbox.run(&["profile", "list"]));
     let names: Vec<&str> = listed
         .lines()
         .filter_map(|l| l[2..].split_whitespace().next())
@@ -159,7 +141,7 @@ fn twenty_parallel_definitions_adds_keep_twenty_registrations() {
         .keys()
         .collect();
     assert_eq!(names.len(), 20, "{registry}");
-    let listed = stdout_of(&run(&sandbox, &["definitions", "list"]));
+    let listed = stdout_of(&sandbox.run(&["definitions", "list"]));
     assert!(
         (0..20).all(|n| listed.contains(&format!("api{n} "))),
         "{listed}"
@@ -168,7 +150,7 @@ fn twenty_parallel_definitions_adds_keep_twenty_registrations() {
 
 /// Runs `args` against state that cannot be read: it must fail naming `file`, exit 2.
 fn refused(sandbox: &Sandbox, args: &[&str], file: &str, why: &str) {
-    let output = run(sandbox, args);
+    let output = sandbox.run(args);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
     assert!(
@@ -205,7 +187,7 @@ fn a_damaged_profiles_file_is_an_error_and_is_kept_byte_for_byte() {
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     let damaged = b"{\"profiles\": {\"prod\": {\"server\": \"https://prod.example\"}";
     std::fs::write(&file, damaged).unwrap();
-    let output = run(&sandbox, &["profile", "create", "dev"]);
+    let output = sandbox.run(&["profile", "create", "dev"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = stderr_of(&output);
     assert!(stderr.contains("profiles.json is damaged"), "{stderr}");
@@ -232,10 +214,7 @@ fn a_profiles_file_without_read_permission_is_an_error_for_a_normal_user() {
         return;
     }
     let sandbox = Sandbox::new();
-    let created = run(
-        &sandbox,
-        &["profile", "create", "prod", "--server", "https://p.example"],
-    );
+    let created = sandbox.run(&["profile", "create", "prod", "--server", "https://p.example"]);
     assert!(created.status.success(), "{}", stderr_of(&created));
     let file = config(&sandbox, "profiles.json");
     let before = std::fs::read(&file).unwrap();
