@@ -301,6 +301,19 @@ fn check_header(name: &str, value: &str) -> Result<()> {
         ))
         .with_help("remove line breaks and other control characters from the value"));
     }
+    // HTTP libraries refuse other bytes only when sending; refusing them here keeps --dry-run
+    // and a real call in agreement. The character is not shown: the value may be a secret.
+    if !value.is_ascii() {
+        let from = if name.eq_ignore_ascii_case("authorization") {
+            " (from --token, or the stored credential)"
+        } else {
+            ""
+        };
+        return Err(Error::usage(format!(
+            "the value of header `{name}`{from} contains a non-ASCII character, which epilot cannot send"
+        ))
+        .with_help("header values must be ASCII; check --token and -H values for stray characters"));
+    }
     Ok(())
 }
 
