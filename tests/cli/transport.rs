@@ -870,3 +870,36 @@ fn timeout_bounds_the_definition_download_too() {
     assert!(err.contains("the 2s limit"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(15), "{err}");
 }
+
+#[test]
+fn no_proxy_matches_addresses_whole_or_by_cidr_as_curl() {
+    let server = Server::json(200, "{}");
+    // A proxy address where nothing listens: going through it fails, naming it.
+    let proxy = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let sandbox = Sandbox::new();
+    let run = |no_proxy: &str| {
+        sandbox
+            .epilot()
+            .args(["user", "getMeV2", "-t", "t", "-s", &server.url])
+            .args(["--retries", "0"])
+            .env("HTTP_PROXY", &proxy)
+            .env("NO_PROXY", no_proxy)
+            .output()
+            .unwrap()
+    };
+    for direct in ["127.0.0.0/8", "127.0.0.1", "10.0.0.0/8, 127.0.0.1/32"] {
+        let output = run(direct);
+        assert!(output.status.success(), "{direct}: {}", stderr_of(&output));
+    }
+    assert_eq!(server.requests().len(), 3);
+    for proxied in [".1", "0.1", "127.0.0.1:9999"] {
+        let output = run(proxied);
+        let err = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(3), "{proxied}: {err}");
+        assert!(err.contains("(from HTTP_PROXY)"), "{proxied}: {err}");
+    }
+    assert_eq!(server.requests().len(), 3);
+}
