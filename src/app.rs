@@ -55,11 +55,12 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         }
         _ => {}
     }
+    let download_timeout = invocation.timeout.unwrap_or(transport::DEFAULT_TIMEOUT);
     let loaded = spec::load(
         &api_name,
         invocation.definition.as_deref(),
         &places(env)?,
-        &transport::fetch_text,
+        &|url| transport::fetch_text_within(url, download_timeout),
     )?;
     print_notes(&loaded, env);
     let operation = match &invocation.operation {
@@ -679,6 +680,7 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
             _ => None,
         },
         insecure,
+        insecure_http: options.insecure_http,
         proxies: transport::proxy::ProxyEnv::from_vars(env.var),
     }
 }

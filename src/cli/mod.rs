@@ -204,6 +204,8 @@ pub struct Invocation {
     /// The second such word (the operation).
     pub operation: Option<String>,
     pub definition: Option<String>,
+    /// `--timeout`, when valid: it bounds the download of a `--definition` URL too.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Scans `args` (without the program name) for the API and operation names and
@@ -236,8 +238,15 @@ pub fn prescan(args: &[OsString]) -> Invocation {
             };
             if takes_value_long(name) {
                 let value = inline.or_else(|| iter.next());
-                if name == "definition" {
-                    found.definition = value;
+                match name {
+                    "definition" => found.definition = value,
+                    // An invalid value is reported by the full parse that follows.
+                    "timeout" => {
+                        found.timeout = value
+                            .and_then(|v| parse_timeout(&v).ok())
+                            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
+                    }
+                    _ => {}
                 }
             }
         } else if arg.len() > 1 && arg.starts_with('-') {
@@ -617,6 +626,13 @@ mod tests {
             scan("--definition=x.json pets").api.as_deref(),
             Some("pets")
         );
+    }
+
+    #[test]
+    fn finds_a_valid_timeout_for_the_definition_download() {
+        let found = scan("pets list --timeout 2.5 --definition http://x/p.yaml");
+        assert_eq!(found.timeout, Some(std::time::Duration::from_millis(2500)));
+        assert_eq!(scan("--timeout=0 pets").timeout, None);
     }
 
     #[test]

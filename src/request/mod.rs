@@ -298,6 +298,21 @@ fn check_header(name: &str, value: &str) -> Result<()> {
         ))
         .with_help("remove line breaks and other control characters from the value"));
     }
+    // The HTTP library reads these two as text and refuses other bytes only when sending;
+    // refusing them here keeps --dry-run and a real call in agreement. (Other headers go out
+    // as raw bytes, as with curl.) The character is not shown: the value may be a secret.
+    let textual = ["authorization", "host"];
+    if !value.is_ascii() && textual.contains(&name.to_ascii_lowercase().as_str()) {
+        let from = if name.eq_ignore_ascii_case("authorization") {
+            " (from --token, or the stored credential)"
+        } else {
+            ""
+        };
+        return Err(Error::usage(format!(
+            "the value of header `{name}`{from} contains a non-ASCII character, which epilot cannot send"
+        ))
+        .with_help("this header must be ASCII; check --token and -H values for stray characters"));
+    }
     Ok(())
 }
 

@@ -18,9 +18,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+use ureq::unversioned::transport::{
+    ConnectProxyConnector, Connector, RustlsConnector, TcpConnector, Transport,
+};
 use ureq::Agent;
 
 use crate::error::{Error, Result};
@@ -84,6 +87,8 @@ pub struct Settings {
     pub retry_unsafe: bool,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
+    /// `--insecure-http`: secrets may travel in plain http through a proxy on another machine.
+    pub insecure_http: bool,
     pub proxies: proxy::ProxyEnv,
 }
 
@@ -95,6 +100,7 @@ impl Default for Settings {
             retry_unsafe: false,
             cacert: None,
             insecure: false,
+            insecure_http: false,
             proxies: proxy::ProxyEnv::default(),
         }
     }
@@ -151,8 +157,14 @@ fn ureq_tls(insecure: bool) -> TlsConfig {
 }
 
 /// One attempt's agent: it may use what is left of the deadline, and follows no redirect.
-fn agent(trust: &Trust, proxy: Option<ureq::Proxy>, remaining: Duration) -> Agent {
-    let builder = Agent::config_builder()
+/// Its connections tell `reset` when the peer resets them (see [`ResetWatch`]).
+fn agent(
+    trust: &Trust,
+    proxy: Option<ureq::Proxy>,
+    remaining: Duration,
+    reset: &Arc<AtomicBool>,
+) -> Agent {
+    let mut builder = Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .timeout_global(Some(remaining))
@@ -160,17 +172,96 @@ fn agent(trust: &Trust, proxy: Option<ureq::Proxy>, remaining: Duration) -> Agen
         .allow_non_standard_methods(true)
         .user_agent(format!("epilot/{}", env!("CARGO_PKG_VERSION")))
         .proxy(proxy);
+    if let Trust::Ureq(tls) = trust {
+        builder = builder.tls_config(tls.clone());
+    }
+    let tcp =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(ResetWatch {
+                reset: Arc::clone(reset),
+            });
     match trust {
-        Trust::Ureq(tls) => builder.tls_config(tls.clone()).build().into(),
-        Trust::Cacert(config) => {
-            let connector =
-                ().chain(ConnectProxyConnector::default())
-                    .chain(TcpConnector::default())
-                    .chain(tls::PinnedTls {
-                        config: config.clone(),
-                    });
-            Agent::with_parts(builder.build(), connector, DefaultResolver::default())
+        Trust::Ureq(_) => Agent::with_parts(
+            builder.build(),
+            tcp.chain(RustlsConnector::default()),
+            DefaultResolver::default(),
+        ),
+        Trust::Cacert(config) => Agent::with_parts(
+            builder.build(),
+            tcp.chain(tls::PinnedTls {
+                config: config.clone(),
+            }),
+            DefaultResolver::default(),
+        ),
+    }
+}
+
+/// Wraps the TCP connection to remember a reset. ureq ends a body on a reset as on a clean
+/// close, which is wrong for a body that only the close delimits (`Connection: close`, no
+/// length): a cut answer would pass for a whole one. Only a FIN may end such a body; the
+/// body reader ([`Bounded`]) turns an end after a reset into an error.
+#[derive(Debug)]
+struct ResetWatch {
+    reset: Arc<AtomicBool>,
+}
+
+impl<In: Transport> Connector<In> for ResetWatch {
+    type Out = Watched<In>;
+
+    fn connect(
+        &self,
+        _: &ureq::unversioned::transport::ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<Self::Out>, ureq::Error> {
+        Ok(chained.map(|inner| Watched {
+            inner,
+            reset: Arc::clone(&self.reset),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct Watched<T> {
+    inner: T,
+    reset: Arc<AtomicBool>,
+}
+
+impl<T: Transport> Transport for Watched<T> {
+    fn buffers(&mut self) -> &mut dyn ureq::unversioned::transport::Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<(), ureq::Error> {
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(
+        &mut self,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<bool, ureq::Error> {
+        let result = self.inner.await_input(timeout);
+        if let Err(ureq::Error::Io(error)) = &result {
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+            ) {
+                self.reset.store(true, Ordering::SeqCst);
+            }
         }
+        result
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
     }
 }
 
@@ -258,6 +349,9 @@ fn send_hop(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Response> {
     let chosen = settings.proxies.for_url(&request.url)?;
+    if let Some(chosen) = &chosen {
+        refuse_secrets_in_clear(request, chosen, settings.insecure_http)?;
+    }
     let may_retry =
         settings.retries > 0 && (is_idempotent(request.method) || settings.retry_unsafe);
     let mut attempt = 1;
@@ -266,8 +360,14 @@ fn send_hop(
         if remaining.is_zero() {
             return Err(out_of_time(&request.url, settings.timeout, "talking to"));
         }
-        let agent = agent(trust, chosen.as_ref().map(|c| c.proxy.clone()), remaining);
-        let outcome = send_once(&agent, request, settings.timeout);
+        let reset = Arc::new(AtomicBool::new(false));
+        let agent = agent(
+            trust,
+            chosen.as_ref().map(|c| c.proxy.clone()),
+            remaining,
+            &reset,
+        );
+        let outcome = send_once(&agent, request, settings.timeout, deadline, reset);
         let retry = match &outcome {
             Ok(response)
                 if may_retry
@@ -316,6 +416,34 @@ fn send_hop(
     }
 }
 
+/// A plain-http request goes through an http proxy as it is: a proxy on another machine
+/// reads its token as a server there would, so it needs `--insecure-http` too.
+fn refuse_secrets_in_clear(
+    request: &PreparedRequest,
+    chosen: &proxy::Chosen,
+    insecure_http: bool,
+) -> Result<()> {
+    let plain = request
+        .url
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    let secrets: Vec<&str> = request
+        .headers
+        .iter()
+        .filter(|h| crate::request::is_sensitive(&h.name))
+        .map(|h| h.name.as_str())
+        .collect();
+    if !plain || chosen.loopback || insecure_http || secrets.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "refusing to send {} in plain http through the proxy {}: the proxy would read it",
+        secrets.join(", "),
+        chosen.shown
+    ))
+    .with_help("use an https:// server, exempt the host with NO_PROXY, or pass --insecure-http if you really mean it"))
+}
+
 fn is_connection_failure(error: &ureq::Error) -> bool {
     match error {
         ureq::Error::Io(io) => !matches!(
@@ -332,6 +460,8 @@ fn send_once(
     agent: &Agent,
     request: &PreparedRequest,
     timeout: Duration,
+    deadline: Instant,
+    reset: Arc<AtomicBool>,
 ) -> std::result::Result<Response, ureq::Error> {
     let mut builder = ureq::http::Request::builder()
         .method(request.method.as_str())
@@ -340,7 +470,8 @@ fn send_once(
         builder = builder.header(&header.name, header.value.expose());
     }
     let http_request = builder
-        .body(request.body.clone().unwrap_or_default())
+        // Borrowed: a large -d @file is not copied once more per attempt.
+        .body(request.body.as_deref().unwrap_or_default())
         .map_err(ureq::Error::Http)?;
     let response = agent.run(http_request)?;
     let status = response.status();
@@ -363,41 +494,68 @@ fn send_once(
         body: Box::new(Bounded {
             inner: response.into_body().into_reader(),
             timeout,
+            deadline,
+            reset,
         }),
     })
 }
 
-/// The body reader, whose deadline failure says which limit ran out (the agent's global
-/// timeout covers reading the body too).
+/// The body reader. Every read checks the one deadline itself (a read that never waits, as
+/// one that decodes, would not meet ureq's timer), says which limit ran out, and refuses an
+/// end that came from a reset rather than a clean close.
 struct Bounded<R> {
     inner: R,
     timeout: Duration,
+    deadline: Instant,
+    reset: Arc<AtomicBool>,
+}
+
+impl<R> Bounded<R> {
+    fn out_of_time(&self) -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "the {}s limit for the whole exchange (--timeout) ran out",
+                self.timeout.as_secs_f64()
+            ),
+        )
+    }
 }
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).map_err(|error| {
+        if Instant::now() >= self.deadline {
+            return Err(self.out_of_time());
+        }
+        let read = self.inner.read(buf).map_err(|error| {
             let timed_out = error
                 .get_ref()
                 .and_then(|inner| inner.downcast_ref::<ureq::Error>())
                 .is_some_and(|e| matches!(e, ureq::Error::Timeout(_)));
-            if !timed_out {
-                return error;
+            if timed_out {
+                self.out_of_time()
+            } else {
+                error
             }
-            std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!(
-                    "the {}s limit for the whole exchange (--timeout) ran out",
-                    self.timeout.as_secs_f64()
-                ),
-            )
-        })
+        })?;
+        if read == 0 && self.reset.load(Ordering::SeqCst) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "the server reset the connection before the answer was complete",
+            ));
+        }
+        Ok(read)
     }
 }
 
-/// Reads a document (an OpenAPI definition) from a URL.
+/// Reads a document (an OpenAPI definition) from a URL, within the default deadline.
 pub fn fetch_text(url: &str) -> Result<String> {
-    match fetch_revalidating(url, None, None)? {
+    fetch_text_within(url, DEFAULT_TIMEOUT)
+}
+
+/// [`fetch_text`] within `timeout` (the command's `--timeout`).
+pub fn fetch_text_within(url: &str, timeout: Duration) -> Result<String> {
+    match fetch(url, None, None, timeout)? {
         Fetched::Fresh { text, .. } => Ok(text),
         Fetched::NotModified => Err(Error::spec(format!(
             "{url} answered 304 to an unconditional request"
@@ -421,6 +579,15 @@ pub fn fetch_revalidating(
     url: &str,
     etag: Option<&str>,
     last_modified: Option<&str>,
+) -> Result<Fetched> {
+    fetch(url, etag, last_modified, DEFAULT_TIMEOUT)
+}
+
+fn fetch(
+    url: &str,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+    timeout: Duration,
 ) -> Result<Fetched> {
     let mut headers = vec![crate::request::Header {
         name: "Accept".into(),
@@ -447,6 +614,7 @@ pub fn fetch_revalidating(
         form: None,
     };
     let settings = Settings {
+        timeout,
         proxies: proxy::ProxyEnv::from_process(),
         ..Settings::default()
     };
@@ -602,6 +770,10 @@ fn describe_proxy(error: &ureq::Error, proxy: &proxy::Chosen, host: &str) -> Opt
             format!("the proxy {shown} refused the connection")
         }
         ureq::Error::HostNotFound => format!("cannot resolve the proxy {shown}"),
+        // The resolver's own failure: the only name looked up is the proxy's.
+        ureq::Error::Io(io) if io.to_string().contains("lookup address") => {
+            format!("cannot resolve the proxy {shown}: {io}")
+        }
         ureq::Error::ConnectionFailed => format!("cannot connect to the proxy {shown}"),
         ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
             format!("timed out connecting to the proxy {shown}")
@@ -662,6 +834,40 @@ mod tests {
         assert_eq!(backoff(2, 1.0), Duration::from_millis(1000));
         assert_eq!(backoff(2, 0.0), Duration::from_millis(500));
         assert_eq!(backoff(30, 1.0), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_token_in_plain_http_goes_only_through_a_proxy_on_this_machine() {
+        let request = |url: &str| PreparedRequest {
+            method: Method::Get,
+            url: url.into(),
+            headers: vec![crate::request::Header {
+                name: "Authorization".into(),
+                value: crate::request::secret::Secret::from("Bearer sekrit".to_string()),
+            }],
+            body: None,
+            form: None,
+        };
+        let chosen = |value: &str| {
+            proxy::ProxyEnv::from_vars(&|name| (name == "HTTP_PROXY").then(|| value.to_string()))
+                .for_url("http://127.0.0.1/")
+                .unwrap()
+                .unwrap()
+        };
+        let remote = chosen("http://proxy.example:3128");
+        let error =
+            refuse_secrets_in_clear(&request("http://127.0.0.1/x"), &remote, false).unwrap_err();
+        assert_eq!(error.kind, crate::error::ErrorKind::Usage);
+        assert!(error.message.contains("Authorization") && !error.message.contains("sekrit"));
+        assert!(refuse_secrets_in_clear(&request("http://127.0.0.1/x"), &remote, true).is_ok());
+        assert!(refuse_secrets_in_clear(&request("https://a.test/x"), &remote, false).is_ok());
+        for local in ["http://127.0.0.1:3128", "localhost:8", "http://[::1]:8"] {
+            let local = chosen(local);
+            assert!(refuse_secrets_in_clear(&request("http://127.0.0.1/x"), &local, false).is_ok());
+        }
+        let mut anonymous = request("http://127.0.0.1/x");
+        anonymous.headers.clear();
+        assert!(refuse_secrets_in_clear(&anonymous, &remote, false).is_ok());
     }
 
     #[test]

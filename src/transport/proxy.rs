@@ -28,6 +28,8 @@ pub struct Chosen {
     pub proxy: ureq::Proxy,
     /// `scheme://host:port (from VARIABLE)`, without credentials: safe to print.
     pub shown: String,
+    /// The proxy runs on this machine.
+    pub loopback: bool,
 }
 
 impl ProxyEnv {
@@ -79,37 +81,75 @@ impl ProxyEnv {
     }
 }
 
-/// Whether `host` matches the comma-separated `no_proxy` list: `*`, a host, or a domain
-/// (with or without a leading dot) that the host is in.
+/// Whether `host` matches the comma-separated `no_proxy` list as curl reads it: `*`; for an IP
+/// address, the same address or a CIDR range holding it (never a suffix: `.1` is not
+/// `127.0.0.1`); for a name, the name or a domain (with or without a leading dot) it is in.
+/// An entry with a port matches nothing, as in curl.
 pub fn is_exempt(list: &str, host: &str) -> bool {
     let host = host
         .trim_start_matches('[')
         .trim_end_matches(']')
+        .trim_end_matches('.')
         .to_ascii_lowercase();
-    list.split(',').map(str::trim).any(|entry| {
-        let entry = entry.to_ascii_lowercase();
-        if entry == "*" {
-            return true;
-        }
-        let entry = strip_port(entry.trim_start_matches("*.").trim_start_matches('.'));
-        !entry.is_empty()
-            && (host == entry
-                || host
-                    .strip_suffix(entry)
-                    .is_some_and(|rest| rest.ends_with('.')))
-    })
+    let ip = host.parse::<std::net::IpAddr>().ok();
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .any(|entry| match ip {
+            _ if entry == "*" => true,
+            Some(ip) => ip_matches(ip, entry),
+            None => name_matches(&host, &entry.to_ascii_lowercase()),
+        })
 }
 
-fn strip_port(entry: &str) -> &str {
-    if let Some(inner) = entry.strip_prefix('[') {
-        return inner.split(']').next().unwrap_or(inner);
+fn name_matches(host: &str, entry: &str) -> bool {
+    let entry = entry.trim_end_matches('.');
+    let entry = entry
+        .strip_prefix("*.")
+        .or_else(|| entry.strip_prefix('.'))
+        .unwrap_or(entry);
+    !entry.is_empty()
+        && (host == entry
+            || host
+                .strip_suffix(entry)
+                .is_some_and(|rest| rest.ends_with('.')))
+}
+
+/// `entry` is an address or `address/bits`; IPv6 may be bracketed.
+fn ip_matches(ip: std::net::IpAddr, entry: &str) -> bool {
+    use std::net::IpAddr;
+    let (address, bits) = match entry.split_once('/') {
+        Some((address, bits)) => match bits.parse::<u32>() {
+            Ok(bits) => (address, Some(bits)),
+            Err(_) => return false,
+        },
+        None => (entry, None),
+    };
+    let address = address.trim_start_matches('[').trim_end_matches(']');
+    let Ok(address) = address.parse::<IpAddr>() else {
+        return false;
+    };
+    let (ip, address, width) = match (ip, address) {
+        (IpAddr::V4(ip), IpAddr::V4(address)) => (
+            u128::from(u32::from(ip)),
+            u128::from(u32::from(address)),
+            32,
+        ),
+        (IpAddr::V6(ip), IpAddr::V6(address)) => (u128::from(ip), u128::from(address), 128),
+        _ => return false,
+    };
+    // As curl: no bits (or 0) means the whole address.
+    let bits = bits.filter(|b| *b != 0).unwrap_or(width);
+    if bits > width {
+        return false;
     }
-    match entry.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
-            host
-        }
-        _ => entry,
-    }
+    let shift = width - bits;
+    let (ip, address) = if shift >= 128 {
+        (0, 0)
+    } else {
+        (ip >> shift, address >> shift)
+    };
+    ip == address
 }
 
 fn parse(variable: &str, value: &str) -> Result<Chosen> {
@@ -140,24 +180,75 @@ fn parse(variable: &str, value: &str) -> Result<Chosen> {
         }
         other => return Err(unusable(&format!("`{other}` is not a proxy scheme"))),
     }
-    let uri: ureq::http::Uri = with_scheme
-        .parse()
+    let rest = &with_scheme[scheme.len() + 3..];
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (userinfo, authority) = match rest.rsplit_once('@') {
+        Some((userinfo, authority)) => (Some(userinfo), authority),
+        None => (None, rest),
+    };
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let (host, port) = host_and_port(authority, default_port)
+        .ok_or_else(|| unusable("expected scheme://host:port, with a port from 1 to 65535"))?;
+    // Rebuilt with an explicit port, so ureq cannot read the port another way than we did.
+    let userinfo = userinfo.map_or_else(String::new, |u| format!("{u}@"));
+    let proxy = ureq::Proxy::new(&format!("{scheme}://{userinfo}{host}:{port}"))
         .map_err(|_| unusable("it is not a URL"))?;
-    let host = uri.host().unwrap_or_default();
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'));
-    if !host_ok || !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+    if proxy.port() != port
+        || !proxy
+            .host()
+            .trim_matches(['[', ']'])
+            .eq_ignore_ascii_case(host.trim_matches(['[', ']']))
+    {
         return Err(unusable("expected scheme://host:port"));
     }
-    let proxy = ureq::Proxy::new(&with_scheme).map_err(|_| unusable("it is not a URL"))?;
-    let shown = format!(
-        "{scheme}://{}:{} (from {variable})",
-        proxy.host(),
-        proxy.port()
-    );
-    Ok(Chosen { proxy, shown })
+    let shown = format!("{scheme}://{host}:{port} (from {variable})");
+    Ok(Chosen {
+        proxy,
+        shown,
+        loopback: is_loopback(&host),
+    })
+}
+
+/// `host[:port]` read strictly: a name of letters, digits, `.`, `-`, `_`, or a bracketed IPv6
+/// address, and a port of digits only from 1 to 65535 (no silent fallback to the default).
+fn host_and_port(authority: &str, default_port: u16) -> Option<(String, u16)> {
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let (address, after) = inner.split_once(']')?;
+        address.parse::<std::net::Ipv6Addr>().ok()?;
+        (format!("[{address}]"), after)
+    } else {
+        let end = authority.find(':').unwrap_or(authority.len());
+        let (host, after) = authority.split_at(end);
+        let name_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if !name_ok {
+            return None;
+        }
+        (host.to_string(), after)
+    };
+    let port = match port.strip_prefix(':') {
+        None if port.is_empty() => default_port,
+        None => return None,
+        Some(digits) => {
+            if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            digits.parse::<u16>().ok().filter(|p| *p != 0)?
+        }
+    };
+    Some((host, port))
+}
+
+/// Whether traffic to `host` stays on this machine (a proxy there sees nothing new).
+pub fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The value with any `user:password@` replaced, for messages.
@@ -223,11 +314,22 @@ mod tests {
     fn no_proxy_exempts_hosts_and_domains() {
         assert!(is_exempt("localhost, .example.com", "api.example.com"));
         assert!(is_exempt("example.com", "example.com"));
-        assert!(is_exempt("example.com:8080", "api.example.com"));
+        assert!(
+            !is_exempt("example.com:8080", "api.example.com"),
+            "a port: no match, as curl"
+        );
         assert!(!is_exempt("example.com", "badexample.com"));
         assert!(is_exempt("*", "anything"));
         assert!(is_exempt("127.0.0.1", "127.0.0.1"));
         assert!(is_exempt("[::1]", "[::1]"));
+        assert!(is_exempt("::1", "[::1]"));
+        for entry in ["0.1", ".1", "127.0.0.1:9999", "127.0.0.2", "::1"] {
+            assert!(!is_exempt(entry, "127.0.0.1"), "{entry}");
+        }
+        assert!(is_exempt("10.0.0.0/8, 127.0.0.0/8", "127.9.9.9"));
+        assert!(!is_exempt("127.0.0.0/8", "128.0.0.1"));
+        assert!(is_exempt("fd00::/8", "[fd12::1]"));
+        assert!(!is_exempt("127.0.0.0/99", "127.0.0.1"));
         let proxied = env(&[("HTTP_PROXY", "socks5://p"), ("NO_PROXY", "a.test")]);
         assert_eq!(shown(&proxied, "http://a.test/"), None);
     }
@@ -237,9 +339,16 @@ mod tests {
         for (value, why) in [
             ("socks5://p:1080", "SOCKS"),
             ("ftp://p:21", "`ftp` is not a proxy scheme"),
-            ("not a proxy", "not a URL"),
+            ("not a proxy", "expected scheme://host:port"),
             ("http://", "not"),
             ("http://p:3128/path?x", "expected scheme://host:port"),
+            ("http://127.0.0.1:99999", "port from 1 to 65535"),
+            ("http://127.0.0.1:65536", "port from 1 to 65535"),
+            ("http://127.0.0.1:-1", "port from 1 to 65535"),
+            ("http://127.0.0.1:abc", "port from 1 to 65535"),
+            ("http://127.0.0.1:18020x", "port from 1 to 65535"),
+            ("127.0.0.1:0", "port from 1 to 65535"),
+            ("http://127.0.0.1:", "port from 1 to 65535"),
         ] {
             let error = env(&[("HTTPS_PROXY", value)])
                 .for_url("https://a.test/")

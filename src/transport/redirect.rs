@@ -27,10 +27,10 @@ pub fn origin(url: &str) -> Option<Origin> {
     let uri: ureq::http::Uri = url.parse().ok()?;
     let scheme = uri.scheme_str()?.to_ascii_lowercase();
     let port = match (uri.port_u16(), scheme.as_str()) {
+        (_, s) if s != "http" && s != "https" => return None,
         (Some(port), _) => port,
         (None, "http") => 80,
-        (None, "https") => 443,
-        _ => return None,
+        (None, _) => 443,
     };
     Some(Origin {
         host: uri.host()?.to_ascii_lowercase(),
@@ -63,6 +63,13 @@ pub fn next(request: &PreparedRequest, status: u16, location: Option<&str>) -> R
                 request.url
             ))
         })?;
+    if let Some(masked) = masked_userinfo(&target) {
+        return Err(Error::network(format!(
+            "{} redirected ({status}) to {masked}, which carries a user name or password: epilot does not follow it",
+            request.url
+        ))
+        .with_help("a server should not hand out credentials in a redirect; call the address yourself if it is right"));
+    }
     let (from, to) = (origin(&request.url), origin(&target));
     if is_https(&request.url) && !is_https(&target) {
         return Err(Error::network(format!(
@@ -107,6 +114,15 @@ pub fn next(request: &PreparedRequest, status: u16, location: Option<&str>) -> R
         request: next,
         notes,
     }))
+}
+
+/// `url` with its `user:password@` masked, when it has one.
+fn masked_userinfo(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (_, host) = authority.rsplit_once('@')?;
+    Some(format!("{scheme}://***@{host}{tail}"))
 }
 
 fn is_https(url: &str) -> bool {
@@ -249,6 +265,7 @@ mod tests {
         assert_ne!(origin("http://a.test:8080"), origin("http://a.test:8081"));
         assert_ne!(origin("http://a.test"), origin("http://b.test"));
         assert_eq!(origin("ftp://a.test"), None);
+        assert_eq!(origin("ftp://a.test:21/x"), None);
     }
 
     #[test]
@@ -357,6 +374,20 @@ mod tests {
         assert!(next(&secure, 300, Some("/y")).unwrap().is_none());
         assert!(next(&secure, 304, Some("/y")).unwrap().is_none());
         assert!(next(&secure, 302, Some("ftp://a.test/")).is_err());
+        let ftp = next(&secure, 302, Some("ftp://a.test:21/")).unwrap_err();
+        assert_eq!(ftp.kind, crate::error::ErrorKind::Network);
+        let credentials = next(&secure, 302, Some("https://u:pw@a.test/ui")).unwrap_err();
+        assert_eq!(credentials.kind, crate::error::ErrorKind::Network);
+        assert!(
+            credentials.message.contains("https://***@a.test/ui"),
+            "{}",
+            credentials.message
+        );
+        assert!(
+            !credentials.message.contains("pw"),
+            "{}",
+            credentials.message
+        );
         assert!(next(
             &request(Method::Get, "http://a.test/", None),
             302,

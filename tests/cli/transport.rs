@@ -669,3 +669,237 @@ fn a_definition_past_the_size_cap_is_refused_while_reading() {
         "refused by its Content-Length"
     );
 }
+
+#[test]
+fn a_proxy_port_that_is_not_a_port_is_refused_before_anything_is_sent() {
+    // Each of these was read as port 80, and that proxy got the token.
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    for port in ["99999", "65536", "-1", "abc", "18020x", "0"] {
+        let output = sandbox
+            .epilot()
+            .args(["user", "getMeV2", "-t", "sekrit", "-s", &server.url])
+            .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))
+            .output()
+            .unwrap();
+        let err = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{port}: {err}");
+        assert!(
+            err.contains(&format!(
+                "error: the proxy setting HTTP_PROXY=http://127.0.0.1:{port} is not usable"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("port from 1 to 65535"), "{err}");
+    }
+    server.assert_untouched();
+}
+
+/// Answers one request with a close-delimited body (no length, no chunks), then ends the
+/// connection with a reset (`reset`) or a clean close.
+fn close_delimited(body: &'static [u8], reset: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        read_head(&stream);
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(body);
+        let _ = stream.flush();
+        if reset {
+            // SO_LINGER 0: close() sends RST instead of FIN.
+            use std::os::fd::AsRawFd;
+            let linger = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            // SAFETY: a valid socket and a correctly sized option value.
+            unsafe {
+                libc::setsockopt(
+                    stream.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    std::ptr::addr_of!(linger).cast(),
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                );
+            }
+        } else {
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    url
+}
+
+#[test]
+fn a_reset_is_not_the_end_of_a_close_delimited_body() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.path().join("answer.txt");
+    std::fs::write(&file, "the previous answer").unwrap();
+    let url = close_delimited(b"the first half of the answ", true);
+    let output = sandbox
+        .epilot()
+        .args(["user", "getMeV2", "-t", "t", "-s", &url, "-o"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("reset the connection"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "the previous answer",
+        "a cut answer replaced the file"
+    );
+
+    // A clean close is how such a body ends: success, as curl.
+    let url = close_delimited(b"the whole answer", false);
+    let output = sandbox
+        .epilot()
+        .args(["user", "getMeV2", "-t", "t", "-s", &url, "-o"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the whole answer");
+}
+
+/// `hello, gzip`, gzip-compressed.
+const GZIPPED: [u8; 31] = [
+    0x1f, 0x8b, 0x8, 0x0, 0x0, 0x0, 0x0, 0x0, 0x2, 0x3, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0xd7, 0x51,
+    0x48, 0xaf, 0xca, 0x2c, 0x0, 0x0, 0x4a, 0x9b, 0xb1, 0x5c, 0xb, 0x0, 0x0, 0x0,
+];
+
+#[test]
+fn no_compression_is_asked_for_or_undone_as_with_curl() {
+    // The printed curl line is the request: no hidden Accept-Encoding, and a compressed
+    // answer is passed on as sent (nothing inflates a gzip bomb within --timeout).
+    let server = Server::start(|_| {
+        let mut reply = Reply::raw(200, "application/octet-stream", &GZIPPED);
+        reply
+            .headers
+            .push(("Content-Encoding".into(), "gzip".into()));
+        reply
+    });
+    let sandbox = Sandbox::new();
+    let file = sandbox.path().join("answer.gz");
+    let output = sandbox
+        .epilot()
+        .args(["user", "getMeV2", "-t", "t", "-s", &server.url, "-o"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(server.single().header("accept-encoding"), None);
+    assert_eq!(std::fs::read(&file).unwrap(), GZIPPED);
+}
+
+#[test]
+fn a_redirect_carrying_credentials_is_refused_and_masked() {
+    let landing = Server::json(200, "{}");
+    let port = landing.url.rsplit(':').next().unwrap().to_string();
+    let server = redirecting(302, format!("http://u:hunter2@127.0.0.1:{port}/ui"));
+    let sandbox = Sandbox::new();
+    let output = things(&sandbox, &server.url, "replaceThing")
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("carries a user name or password"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    landing.assert_untouched();
+}
+
+#[test]
+fn a_redirect_to_another_scheme_is_a_network_error() {
+    // Something was sent already: exit 3, as for file:, not a usage error.
+    let server = redirecting(302, "ftp://127.0.0.1:21/x".into());
+    let sandbox = Sandbox::new();
+    let output = things(&sandbox, &server.url, "replaceThing")
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("which is not an http(s) URL"), "{err}");
+}
+
+#[test]
+fn a_token_http_cannot_carry_is_refused_before_sending() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    for dry_run in [false, true] {
+        let mut cmd = sandbox.epilot();
+        cmd.args(["user", "getMeV2", "-t", "SECRET\u{e9}", "-s", &server.url]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let output = cmd.output().unwrap();
+        let err = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains("--token"), "{err}");
+        assert!(err.contains("non-ASCII"), "{err}");
+        assert!(!err.contains("SECRET"), "{err}");
+    }
+    server.assert_untouched();
+}
+
+#[test]
+fn timeout_bounds_the_definition_download_too() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/stalls.yaml", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((stream, _)) = listener.accept() else {
+            return;
+        };
+        read_head(&stream);
+        std::thread::sleep(Duration::from_secs(40));
+    });
+    let sandbox = Sandbox::new();
+    let started = Instant::now();
+    let output = sandbox
+        .epilot()
+        .args(["stalls", "--definition", &url, "--timeout", "2"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("cannot download the definition"), "{err}");
+    assert!(err.contains("the 2s limit"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(15), "{err}");
+}
+
+#[test]
+fn no_proxy_matches_addresses_whole_or_by_cidr_as_curl() {
+    let server = Server::json(200, "{}");
+    // A proxy address where nothing listens: going through it fails, naming it.
+    let proxy = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let sandbox = Sandbox::new();
+    let run = |no_proxy: &str| {
+        sandbox
+            .epilot()
+            .args(["user", "getMeV2", "-t", "t", "-s", &server.url])
+            .args(["--retries", "0"])
+            .env("HTTP_PROXY", &proxy)
+            .env("NO_PROXY", no_proxy)
+            .output()
+            .unwrap()
+    };
+    for direct in ["127.0.0.0/8", "127.0.0.1", "10.0.0.0/8, 127.0.0.1/32"] {
+        let output = run(direct);
+        assert!(output.status.success(), "{direct}: {}", stderr_of(&output));
+    }
+    assert_eq!(server.requests().len(), 3);
+    for proxied in [".1", "0.1", "127.0.0.1:9999"] {
+        let output = run(proxied);
+        let err = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(3), "{proxied}: {err}");
+        assert!(err.contains("(from HTTP_PROXY)"), "{proxied}: {err}");
+    }
+    assert_eq!(server.requests().len(), 3);
+}
