@@ -314,7 +314,8 @@ pub fn send(
     // Longer than anyone waits; keeps an absurd --timeout from overflowing the clock.
     let deadline = Instant::now() + settings.timeout.min(LONGEST_TIMEOUT);
     let trust = Trust::new(settings)?;
-    let mut current = request.clone();
+    // Borrowed until a redirect makes another request: a large body is not copied to send it.
+    let mut current = std::borrow::Cow::Borrowed(request);
     for hop in 0..=redirect::MAX_HOPS {
         let response = send_hop(&current, settings, &trust, deadline, on_event)?;
         let Some(next) = redirect::next(&current, response.status, response.header("location"))?
@@ -329,7 +330,7 @@ pub fn send(
             to: next.request.url.clone(),
             notes: next.notes,
         });
-        current = next.request;
+        current = std::borrow::Cow::Owned(next.request);
     }
     Err(Error::network(format!(
         "{} redirected more than {} times",
