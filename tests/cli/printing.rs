@@ -347,10 +347,15 @@ fn the_dry_run_curl_line_sends_exactly_what_epilot_sends() {
             .current_dir(sandbox.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("EPILOT_TOKEN", "tok'$en")
-            .env("X_API_KEY", "k$(touch pwned)")
+            // A typed token is not the ambient one: pasted, the line must not send this.
+            .env("EPILOT_TOKEN", "ambient")
+            .env("EPILOT_HEADER_AUTHORIZATION", "Bearer tok'$en")
+            .env("EPILOT_HEADER_X_API_KEY", "k$(touch pwned)")
             // Masked headers are read from the environment, as a user would set them.
-            .env("COOKIE", by_epilot.header("cookie").unwrap_or_default())
+            .env(
+                "EPILOT_HEADER_COOKIE",
+                by_epilot.header("cookie").unwrap_or_default(),
+            )
             .output()
             .unwrap();
         assert!(
@@ -723,18 +728,19 @@ fn a_typed_authorization_header_is_not_read_from_epilot_token_in_the_curl_line()
         "pasted, it must not send the ambient token: {line}"
     );
     assert!(
-        line.contains(r#"-H 'Authorization: '"$AUTHORIZATION""#),
+        line.contains(r#"-H 'Authorization: '"$EPILOT_HEADER_AUTHORIZATION""#),
         "{line}"
     );
     assert!(
-        line.starts_with("# set AUTHORIZATION in the environment first\n"),
+        line.starts_with("# set EPILOT_HEADER_AUTHORIZATION in the environment first\n"),
         "{line}"
     );
 
-    // The token epilot decided to send is still read from $EPILOT_TOKEN.
+    // A token read from EPILOT_TOKEN is read from there again.
     let dry = sandbox
         .epilot()
-        .args(["user", "getMeV2", "--dry-run", "-t", "typed"])
+        .env("EPILOT_TOKEN", "ambient")
+        .args(["user", "getMeV2", "--dry-run"])
         .output()
         .unwrap();
     let line = curl_line(&stdout_of(&dry));
@@ -743,6 +749,91 @@ fn a_typed_authorization_header_is_not_read_from_epilot_token_in_the_curl_line()
             && line.starts_with("# set EPILOT_TOKEN in the environment first\n"),
         "{line}"
     );
+}
+
+#[test]
+fn a_typed_token_is_not_read_from_epilot_token_in_the_curl_line() {
+    let sandbox = Sandbox::new();
+    let dry = sandbox
+        .epilot()
+        .env("EPILOT_TOKEN", "ambient")
+        .args(["user", "getMeV2", "--dry-run", "--token", "typed"])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        !line.contains("EPILOT_TOKEN") && !line.contains("typed"),
+        "pasted, it must not send the ambient token: {line}"
+    );
+    assert!(
+        line.starts_with("# set EPILOT_HEADER_AUTHORIZATION in the environment first\n")
+            && line.contains(r#"-H 'Authorization: '"$EPILOT_HEADER_AUTHORIZATION""#),
+        "{line}"
+    );
+}
+
+#[test]
+fn masked_header_parameters_never_read_another_programs_variable() {
+    if !curl_available() {
+        eprintln!("SKIPPED: curl is not installed (Debian/Ubuntu: apt-get install curl)");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = RawServer::start();
+    let names = ["GitHub-Token", "AWS-Secret-Access-Key", "Epilot-Token"];
+    let parameters: Vec<_> = names
+        .iter()
+        .map(|name| serde_json::json!({"name": name, "in": "header", "schema": {"type": "string"}}))
+        .collect();
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": server.url}],
+        "paths": {"/x": {"get": {
+            "operationId": "op",
+            "parameters": parameters,
+            "responses": {"200": {"description": "ok"}}
+        }}}
+    });
+    let definition = sandbox.write("t.json", &spec.to_string());
+    let dry = sandbox
+        .epilot()
+        .args(["t", "op", "--dry-run", "--definition"])
+        .arg(&definition)
+        .args([
+            "-p",
+            "GitHub-Token=a",
+            "-p",
+            "AWS-Secret-Access-Key=b",
+            "-p",
+            "Epilot-Token=c",
+        ])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        line.starts_with("# set EPILOT_HEADER_GITHUB_TOKEN, EPILOT_HEADER_AWS_SECRET_ACCESS_KEY and EPILOT_HEADER_EPILOT_TOKEN in the environment first\n"),
+        "{line}"
+    );
+    let pasted = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} --silent --output /dev/null", line.trim_end()))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITHUB_TOKEN", "ghp-users-own")
+        .env("AWS_SECRET_ACCESS_KEY", "aws-users-own")
+        .env("EPILOT_TOKEN", "epilot-users-own")
+        .output()
+        .unwrap();
+    assert!(pasted.status.success(), "{}", stderr_of(&pasted));
+    let Ok([wire]) = <[Wire; 1]>::try_from(server.take()) else {
+        panic!("the curl line should send once\n{line}");
+    };
+    for name in names {
+        assert_eq!(wire.header(name), None, "{name} sent: {wire:?}\n{line}");
+    }
 }
 
 #[test]
