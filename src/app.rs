@@ -86,23 +86,24 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     } else {
         help::PLAIN
     };
+    let definition = invocation.definition.as_deref();
     match operation {
         None if options.help && options.layout == Layout::Compact => {
             print_json(&help::api_json(&loaded.api), env)
         }
-        None if options.help => show_long(&list::operations(&loaded.api), env),
+        None if options.help => show_long(&list::operations(&loaded.api, definition), env),
         None if interactive(&options, env) => {
             let name = interactive::pick_operation(&mut terminal_prompter(env), &loaded.api)?;
             let op = find_operation(&loaded, &name)?;
             call(&loaded, &op, &[], &options, env)
         }
-        None => write_out(list::operations(&loaded.api).as_bytes(), env),
+        None => write_out(list::operations(&loaded.api, definition).as_bytes(), env),
         Some(op) if options.help && options.layout == Layout::Compact => print_json(
             &help::operation_json(&loaded.api.name, &loaded.document, &op),
             env,
         ),
         Some(op) if options.help => show_long(
-            &help::operation_text(&loaded.api.name, &loaded.document, &op, &style),
+            &help::operation_text(&loaded.api.name, definition, &loaded.document, &op, &style),
             env,
         ),
         Some(op) => {

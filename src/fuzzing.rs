@@ -21,11 +21,12 @@ pub fn load_spec_and_render(data: &[u8]) {
     };
     normalize::normalize(&mut document);
     let api = index::index("fuzz", &document);
-    let _ = crate::commands::list::operations(&api);
+    let _ = crate::commands::list::operations(&api, Some("fuzz.json"));
     for entry in api.operations.iter().take(20) {
         if let Ok(op) = index::resolve_operation(&document, entry) {
             let _ = crate::output::help::operation_text(
                 "fuzz",
+                None,
                 &document,
                 &op,
                 &crate::output::help::PLAIN,

@@ -47,6 +47,37 @@ fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The widest cell a table shows: a longer one is cut with `…`. `format!` panics on a width
+/// over 65,535, and a definition's name can be longer than that.
+pub const CELL_MAX: usize = 80;
+
+/// `text` cut to [`CELL_MAX`] characters, the last one `…` when something was cut.
+pub fn cell(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(CELL_MAX - 1) {
+        Some((end, _)) if text.chars().count() > CELL_MAX => {
+            Cow::Owned(format!("{}…", &text[..end]))
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// `text` then spaces up to `width` characters, without a `format!` width.
+pub fn pad(out: &mut String, text: &str, width: usize) {
+    out.push_str(text);
+    let used = text.chars().count();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+}
+
+/// `mv <path> <path>.bak` with both paths quoted, for hints about a file in the way.
+pub fn move_away_command(path: &std::path::Path) -> String {
+    let path = path.display().to_string();
+    format!(
+        "mv {} {}",
+        shell_quote(&path),
+        shell_quote(&format!("{path}.bak"))
+    )
+}
+
 /// One shell word for POSIX shells (sh, dash, bash, zsh) that stands for exactly `text`.
 /// Plain words stay bare; the rest is single-quoted, where nothing is special but `'`.
 /// Characters a terminal would obey (ESC, `\r`, bidi overrides) are not printed raw: they are
@@ -123,6 +154,21 @@ mod tests {
             "x\\u{202e}y\\u{2066}z"
         );
         assert_eq!(escape_controls("a\tb"), "a\\tb");
+    }
+
+    #[test]
+    fn long_cells_are_cut_and_padding_needs_no_format_width() {
+        let long = "é".repeat(70_000);
+        let cut = cell(&long);
+        assert_eq!(cut.chars().count(), CELL_MAX);
+        assert!(cut.ends_with('…'));
+        let fits = "x".repeat(CELL_MAX);
+        assert!(matches!(cell(&fits), Cow::Borrowed(_)));
+        let mut out = String::new();
+        pad(&mut out, "ab", 70_000);
+        assert_eq!(out.len(), 70_000);
+        pad(&mut out, "too long", 2);
+        assert!(out.ends_with("too long"));
     }
 
     #[test]

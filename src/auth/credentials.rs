@@ -154,7 +154,10 @@ impl FileStore {
                     "refusing to read {}: other users can read it, so the tokens in it may have leaked",
                     self.path.display()
                 ))
-                .with_help(format!("run `chmod 600 {}` and consider replacing the tokens", self.path.display())));
+                .with_help(format!(
+                    "run `chmod 600 {}` and consider replacing the tokens",
+                    crate::text::shell_quote(&self.path.display().to_string())
+                )));
             }
         }
         Ok(crate::state::lock::read_json(&self.path)?.unwrap_or_default())

@@ -50,7 +50,7 @@ fn exec(m: &ArgMatches, env: &mut Env<'_>) -> Result<u8> {
     let loaded = spec::load(&api, definition, &places(env)?, &transport::fetch_text)?;
     print_notes(&loaded, env);
     write_out(
-        crate::output::docs::markdown(&loaded.api, &loaded.document).as_bytes(),
+        crate::output::docs::markdown(&loaded.api, &loaded.document, definition).as_bytes(),
         env,
     )
 }

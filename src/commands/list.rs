@@ -2,12 +2,15 @@
 
 use std::fmt::Write;
 
+use crate::output::help::invocation;
+use crate::request::url::redacted;
 use crate::spec::{source, Api, OperationEntry};
-use crate::text::escape_controls as shown;
+use crate::text::{cell, escape_controls as shown, pad};
 
 /// Operations grouped by tag, in the document's tag order; each operation appears once, under
-/// its first tag.
-pub fn operations(api: &Api) -> String {
+/// its first tag. `definition` is the `--definition` the API came from, for the command the
+/// listing suggests.
+pub fn operations(api: &Api, definition: Option<&str>) -> String {
     let mut out = String::new();
     // Every text here comes from the definition: its control characters are shown, not obeyed.
     let _ = write!(out, "{}", shown(&api.title));
@@ -18,18 +21,18 @@ pub fn operations(api: &Api) -> String {
     }
     out.push('\n');
     if let Some(server) = api.servers.first() {
-        let _ = writeln!(out, "Server: {}", shown(&server.url));
+        let _ = writeln!(out, "Server: {}", shown(&redacted(&server.url)));
     }
     let name_width = api
         .operations
         .iter()
-        .map(|o| shown(&o.name).chars().count())
+        .map(|o| cell(&shown(&o.name)).chars().count())
         .max()
         .unwrap_or(0);
     let path_width = api
         .operations
         .iter()
-        .map(|o| shown(&o.path).chars().count())
+        .map(|o| cell(&shown(&o.path)).chars().count())
         .max()
         .unwrap_or(0)
         .min(60);
@@ -59,12 +62,13 @@ pub fn operations(api: &Api) -> String {
                 .unwrap_or("");
             let summary = shown(summary);
             let deprecated = if op.deprecated { " (deprecated)" } else { "" };
-            let line = format!(
-                "  {:<name_width$}  {:<7} {:<path_width$}  {summary}{deprecated}",
-                shown(&op.name),
-                op.method.as_str(),
-                shown(&op.path)
-            );
+            let mut line = String::from("  ");
+            pad(&mut line, &cell(&shown(&op.name)), name_width);
+            line.push_str("  ");
+            pad(&mut line, op.method.as_str(), 7);
+            line.push(' ');
+            pad(&mut line, &cell(&shown(&op.path)), path_width);
+            let _ = write!(line, "  {summary}{deprecated}");
             let _ = writeln!(out, "{}", line.trim_end());
         }
     }
@@ -73,8 +77,8 @@ pub fn operations(api: &Api) -> String {
     }
     let _ = writeln!(
         out,
-        "\nRun `epilot {} <operation> --help` for an operation's parameters.",
-        api.name
+        "\nRun `{} <operation> --help` for an operation's parameters.",
+        invocation(&api.name, definition)
     );
     out
 }

@@ -6,21 +6,25 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::output::help::{self, examples, response_sample};
+use crate::output::help::{self, examples, invocation, response_sample};
+use crate::request::url::redacted;
 use crate::spec::{index, Api};
+use crate::text::shell_quote;
 
 /// The reference, with the definition's control characters shown as escapes (`\u{1b}`): the
 /// text is read on terminals and rendered by Markdown viewers, neither of which should obey
-/// an ESC sequence from a summary.
-pub fn markdown(api: &Api, document: &Value) -> String {
-    crate::text::escape_controls_keep_lines(&reference(api, document)).into_owned()
+/// an ESC sequence from a summary. `definition` is the `--definition` the API came from, for
+/// the commands the reference prints.
+pub fn markdown(api: &Api, document: &Value, definition: Option<&str>) -> String {
+    let invocation = invocation(&api.name, definition);
+    crate::text::escape_controls_keep_lines(&reference(api, document, &invocation)).into_owned()
 }
 
-fn reference(api: &Api, document: &Value) -> String {
+fn reference(api: &Api, document: &Value, invocation: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", api.title);
     if let Some(server) = api.servers.first() {
-        let _ = writeln!(out, "- Base URL: `{}`", server.url);
+        let _ = writeln!(out, "- Base URL: `{}`", redacted(&server.url));
     }
     if let Some(version) = &api.version {
         let _ = writeln!(out, "- Version: {version}");
@@ -31,12 +35,10 @@ fn reference(api: &Api, document: &Value) -> String {
     let first = api
         .operations
         .first()
-        .map(|o| o.name.as_str())
-        .unwrap_or("<operation>");
+        .map_or("<operation>".to_string(), |o| shell_quote(&o.name));
     let _ = writeln!(
         out,
-        "\n## Quick Start\n\n```sh\n# List available operations\nepilot {name}\n# Call an operation\nepilot {name} {first}\n```\n",
-        name = api.name
+        "\n## Quick Start\n\n```sh\n# List available operations\n{invocation}\n# Call an operation\n{invocation} {first}\n```\n",
     );
     out.push_str("## Common Flags\n\n| Flag | Description |\n|---|---|\n");
     for (spec, text) in help::flag_rows() {
@@ -147,7 +149,7 @@ fn reference(api: &Api, document: &Value) -> String {
                 );
             }
         }
-        let examples = examples(&api.name, document, &op);
+        let examples = examples(invocation, document, &op);
         let _ = writeln!(
             out,
             "\n### Sample Call\n\n```sh\n{}\n```",

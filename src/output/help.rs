@@ -5,8 +5,9 @@ use serde_json::{json, Value};
 
 use crate::input::params::type_label;
 use crate::request::style::plain_text;
+use crate::request::url::redacted;
 use crate::spec::{Api, Location, Operation, Param};
-use crate::text::shell_quote;
+use crate::text::{cell, pad, shell_quote};
 use crate::text::{escape_controls as shown, escape_controls_keep_lines as shown_lines};
 use crate::validate::sample::valid_sample;
 use crate::validate::Direction;
@@ -89,8 +90,23 @@ pub fn jsonata_for(document: &Value, op: &Operation) -> String {
         .unwrap_or_else(|| "$".into())
 }
 
-pub fn examples(api: &str, document: &Value, op: &Operation) -> Examples {
-    let base = format!("epilot {api} {}", shell_quote(&op.entry.name));
+/// The words every printed command for `api` starts with, each one quoted: a name comes from
+/// a definition or a command line, and a pasted command must neither run part of it nor load
+/// another document than the one the help was made from (`--definition`).
+pub fn invocation(api: &str, definition: Option<&str>) -> String {
+    match definition {
+        Some(source) => format!(
+            "epilot {} --definition {}",
+            shell_quote(api),
+            shell_quote(source)
+        ),
+        None => format!("epilot {}", shell_quote(api)),
+    }
+}
+
+/// The sample commands for `op`; `invocation` is what [`invocation`] gives for its API.
+pub fn examples(invocation: &str, document: &Value, op: &Operation) -> Examples {
+    let base = format!("{invocation} {}", shell_quote(&op.entry.name));
     let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
     let pairs: String = required
         .iter()
@@ -247,9 +263,23 @@ fn first_line(text: Option<&str>) -> String {
         .to_string()
 }
 
-/// A left-aligned table; the last column is not padded.
+/// A left-aligned table; the last column is not padded, the others are cut at
+/// [`crate::text::CELL_MAX`] characters.
 pub fn table(header: &[&str], rows: &[Vec<String>], indent: &str) -> String {
     let columns = header.len();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, text)| match i + 1 == columns {
+                    true => text.clone(),
+                    false => cell(text).into_owned(),
+                })
+                .collect()
+        })
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate().take(columns) {
@@ -262,7 +292,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>], indent: &str) -> String {
             if i + 1 == columns {
                 out.push_str(cell);
             } else {
-                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+                pad(&mut out, cell, widths[i]);
+                out.push_str("  ");
             }
         }
         out.trim_end().to_string() + "\n"
@@ -324,12 +355,20 @@ pub const BOLD: Style = Style {
 /// The help page of one operation. Every text from the definition goes through `shown` (one
 /// line) or `shown_lines`, so its control characters are displayed, not obeyed; the only raw
 /// escapes on the page are the style's own.
-pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style) -> String {
+/// `definition` is the `--definition` the API came from, for the commands the page prints.
+pub fn operation_text(
+    api: &str,
+    definition: Option<&str>,
+    document: &Value,
+    op: &Operation,
+    style: &Style,
+) -> String {
     let heading = |title: &str| format!("\n{}{title}{}\n", style.bold, style.reset);
+    let invocation = invocation(api, definition);
     let mut out = format!(
-        "{}epilot {api} {}{}",
+        "{}{invocation} {}{}",
         style.bold,
-        shown(&op.entry.name),
+        shell_quote(&op.entry.name),
         style.reset
     );
     if let Some(summary) = &op.entry.summary {
@@ -422,7 +461,7 @@ pub fn operation_text(api: &str, document: &Value, op: &Operation, style: &Style
     let flags_table = table(&["", ""], &flags, "  ");
     out.push_str(flags_table.split_once('\n').map_or("", |(_, rest)| rest));
 
-    let examples = examples(api, document, op);
+    let examples = examples(&invocation, document, op);
     let mut lines = String::new();
     lines.push_str(&format!("  {}\n", examples.with_params));
     for line in [&examples.positional, &examples.with_optional]
@@ -469,7 +508,7 @@ fn capped(text: &str, op: &Operation) -> String {
         "{}\n… {} more lines: see the whole sample with `--mock`, e.g. epilot … {} --mock",
         lines[..SAMPLE_LINES].join("\n"),
         lines.len() - SAMPLE_LINES,
-        op.entry.name
+        shell_quote(&op.entry.name)
     )
 }
 
@@ -487,7 +526,7 @@ pub fn operation_json(api: &str, document: &Value, op: &Operation) -> Value {
         "description": op.description,
         "tags": op.entry.tags,
         "deprecated": op.entry.deprecated,
-        "servers": op.servers.iter().map(|s| &s.url).collect::<Vec<_>>(),
+        "servers": op.servers.iter().map(|s| redacted(&s.url)).collect::<Vec<_>>(),
         "auth": match op.auth { crate::spec::Auth::Bearer => "bearer", crate::spec::Auth::None => "none" },
         "parameters": op.params.iter().map(|p| json!({
             "name": p.name,
@@ -524,7 +563,7 @@ pub fn api_json(api: &Api) -> Value {
         "title": api.title,
         "description": api.description,
         "version": api.version,
-        "servers": api.servers.iter().map(|s| &s.url).collect::<Vec<_>>(),
+        "servers": api.servers.iter().map(|s| redacted(&s.url)).collect::<Vec<_>>(),
         "tags": api.tags,
         "operations": api.operations.iter().map(|o| json!({
             "name": o.name,

@@ -1,7 +1,8 @@
 //! A ready-to-paste `curl` command for `--dry-run` that sends what epilot sends. Every word
 //! goes through [`shell_quote`], so nothing from a definition or the command line can run
 //! when the line is pasted. Credentials are never printed: the command reads them from the
-//! environment (`$EPILOT_TOKEN` for the token).
+//! environment: `$EPILOT_TOKEN` for a token epilot itself read from there or from the
+//! credential store, `$EPILOT_HEADER_<NAME>` for every other masked header.
 
 use std::fmt::Write;
 
@@ -10,9 +11,12 @@ use crate::input::body::{FormField, FormValue};
 use crate::spec::Method;
 use crate::text::shell_quote;
 
-/// The name of the environment variable a masked header's value is read from.
+/// The name of the environment variable a masked header's value is read from. The header
+/// name comes from a definition, so the variable is in epilot's own namespace: named after
+/// the header alone (`$GITHUB_TOKEN` for `GitHub-Token`), the pasted line would send a
+/// secret the user keeps for another program to the definition's host.
 fn variable_for(header: &str) -> String {
-    let mut name: String = header
+    let name: String = header
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -22,18 +26,17 @@ fn variable_for(header: &str) -> String {
             }
         })
         .collect();
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    name
+    format!("EPILOT_HEADER_{name}")
 }
 
-/// Whether `header` is the one epilot built from the token it decided to send: only that one
-/// reads `$EPILOT_TOKEN`. A typed `-H 'Authorization: ...'` (or a profile's) is another secret,
-/// and the ambient token must not go where epilot itself would not send it.
-fn carries_token(header: &Header, token: Option<&Token>) -> bool {
+/// Whether `header` is the one epilot built from a token it read from `$EPILOT_TOKEN` or the
+/// credential store: only that one reads `$EPILOT_TOKEN`. A typed `--token` or
+/// `-H 'Authorization: ...'` is another secret, and the ambient token must not go where
+/// epilot itself would not send it.
+fn carries_ambient_token(header: &Header, token: Option<&Token>) -> bool {
     token.is_some_and(|token| {
-        header.name.eq_ignore_ascii_case("authorization")
+        !token.explicit
+            && header.name.eq_ignore_ascii_case("authorization")
             && header.value.expose().strip_prefix("Bearer ") == Some(token.value.expose())
     })
 }
@@ -43,7 +46,7 @@ fn carries_token(header: &Header, token: Option<&Token>) -> bool {
 /// of sending it empty.
 fn header_argument(header: &Header, token: Option<&Token>) -> (String, Option<String>) {
     let (name, value) = (header.name.as_str(), header.value.expose());
-    if carries_token(header, token) {
+    if carries_ambient_token(header, token) {
         let argument = "\"Authorization: Bearer $EPILOT_TOKEN\"".to_string();
         return (argument, Some("EPILOT_TOKEN".into()));
     }
@@ -270,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn token_is_replaced_by_the_environment_variable() {
+    fn only_an_ambient_token_is_read_from_epilot_token() {
         let request = request(
             Method::Post,
             vec![
@@ -279,20 +282,34 @@ mod tests {
             ],
             Some(b"{\"a\":\"b c\"}"),
         );
-        let token = Token {
+        let ambient = Token {
             value: Secret::from("s3cret".to_string()),
-            explicit: true,
+            explicit: false,
         };
-        let curl = command(&request, Some(&token));
+        let curl = command(&request, Some(&ambient));
         assert!(!curl.contains("s3cret"));
         assert_eq!(
             curl,
             "# set EPILOT_TOKEN in the environment first\ncurl \\\n  -X POST \\\n  https://a.io/x \\\n  -H \"Authorization: Bearer $EPILOT_TOKEN\" \\\n  -H 'Content-Type: application/json' \\\n  --data-raw '{\"a\":\"b c\"}'"
         );
+        let typed = Token {
+            explicit: true,
+            ..ambient
+        };
+        let curl = command(&request, Some(&typed));
+        assert!(
+            !curl.contains("s3cret") && !curl.contains("EPILOT_TOKEN"),
+            "{curl}"
+        );
+        assert!(
+            curl.starts_with("# set EPILOT_HEADER_AUTHORIZATION in the environment first\n")
+                && curl.contains("-H 'Authorization: '\"$EPILOT_HEADER_AUTHORIZATION\""),
+            "{curl}"
+        );
     }
 
     #[test]
-    fn masked_headers_read_a_variable_with_a_safe_name() {
+    fn masked_headers_read_a_variable_in_epilots_namespace() {
         let curl = command_of(&request(
             Method::Get,
             vec![
@@ -304,19 +321,22 @@ mod tests {
             None,
         ));
         assert!(
-            curl.contains("-H 'X-Api-Key$x`y`: '\"$X_API_KEY_X_Y_\""),
+            curl.contains("-H 'X-Api-Key$x`y`: '\"$EPILOT_HEADER_X_API_KEY_X_Y_\""),
             "{curl}"
         );
-        assert!(curl.contains("-H '1-Token: '\"$_1_TOKEN\""), "{curl}");
         assert!(
-            curl.contains("-H 'Authorization: '\"$AUTHORIZATION\""),
+            curl.contains("-H '1-Token: '\"$EPILOT_HEADER_1_TOKEN\""),
+            "{curl}"
+        );
+        assert!(
+            curl.contains("-H 'Authorization: '\"$EPILOT_HEADER_AUTHORIZATION\""),
             "{curl}"
         );
         assert!(curl.contains("-H 'X-Empty;'"), "{curl}");
         assert!(!curl.contains("abc"), "{curl}");
         assert!(
             curl.starts_with(
-                "# set X_API_KEY_X_Y_, _1_TOKEN and AUTHORIZATION in the environment first\n"
+                "# set EPILOT_HEADER_X_API_KEY_X_Y_, EPILOT_HEADER_1_TOKEN and EPILOT_HEADER_AUTHORIZATION in the environment first\n"
             ),
             "{curl}"
         );
@@ -327,7 +347,8 @@ mod tests {
             None,
         ));
         assert!(
-            typed.contains("-H 'Authorization: '\"$AUTHORIZATION\"") && !typed.contains("EPILOT"),
+            typed.contains("-H 'Authorization: '\"$EPILOT_HEADER_AUTHORIZATION\"")
+                && !typed.contains("EPILOT_TOKEN"),
             "{typed}"
         );
     }

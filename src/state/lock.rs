@@ -86,8 +86,8 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
         };
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
         Error::usage(format!("{} is damaged: {e}", path.display())).with_help(format!(
-            "repair it, or move it away (`mv {0} {0}.bak`) to start afresh; epilot will not write over it",
-            path.display()
+            "repair it, or move it away (`{}`) to start afresh; epilot will not write over it",
+            crate::text::move_away_command(path)
         ))
     })
 }

@@ -193,9 +193,9 @@ pub fn own_folder(dir: &Path, private: bool) -> Result<()> {
             dir.display()
         ))
         .with_help(format!(
-            "move it away (`mv {0} {0}.bak`), or point epilot at a real folder \
+            "move it away (`{}`), or point epilot at a real folder \
              (EPILOT_CONFIG_DIR, EPILOT_CACHE_DIR)",
-            dir.display()
+            crate::text::move_away_command(dir)
         ))
     };
     let meta = std::fs::symlink_metadata(dir)

@@ -128,7 +128,8 @@ impl Profiles {
                 .map(|h| format!("{h} "))
                 .unwrap_or_default();
             Error::usage(format!("there is no profile `{name}`")).with_help(format!(
-                "{hint}create it with `epilot profile create {name} --server URL`"
+                "{hint}create it with `epilot profile create {} --server URL`",
+                crate::text::shell_quote(name)
             ))
         })
     }

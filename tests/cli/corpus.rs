@@ -162,6 +162,7 @@ fn help_and_docs_render_for_every_corpus_operation() {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
             let text = epilot::output::help::operation_text(
                 &name,
+                None,
                 &loaded.document,
                 &op,
                 &epilot::output::help::PLAIN,
@@ -217,7 +218,11 @@ fn every_corpus_operation_dry_runs_with_its_own_help_examples() {
         let loaded = load(&name, file);
         for entry in &loaded.api.operations {
             let op = epilot::spec::index::resolve_operation(&loaded.document, entry).unwrap();
-            let examples = epilot::output::help::examples(&name, &loaded.document, &op);
+            let examples = epilot::output::help::examples(
+                &epilot::output::help::invocation(&name, None),
+                &loaded.document,
+                &op,
+            );
             // The richest example the help page offers: with the body when there is one.
             let line = examples
                 .with_body

@@ -347,10 +347,15 @@ fn the_dry_run_curl_line_sends_exactly_what_epilot_sends() {
             .current_dir(sandbox.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("EPILOT_TOKEN", "tok'$en")
-            .env("X_API_KEY", "k$(touch pwned)")
+            // A typed token is not the ambient one: pasted, the line must not send this.
+            .env("EPILOT_TOKEN", "ambient")
+            .env("EPILOT_HEADER_AUTHORIZATION", "Bearer tok'$en")
+            .env("EPILOT_HEADER_X_API_KEY", "k$(touch pwned)")
             // Masked headers are read from the environment, as a user would set them.
-            .env("COOKIE", by_epilot.header("cookie").unwrap_or_default())
+            .env(
+                "EPILOT_HEADER_COOKIE",
+                by_epilot.header("cookie").unwrap_or_default(),
+            )
             .output()
             .unwrap();
         assert!(
@@ -723,18 +728,19 @@ fn a_typed_authorization_header_is_not_read_from_epilot_token_in_the_curl_line()
         "pasted, it must not send the ambient token: {line}"
     );
     assert!(
-        line.contains(r#"-H 'Authorization: '"$AUTHORIZATION""#),
+        line.contains(r#"-H 'Authorization: '"$EPILOT_HEADER_AUTHORIZATION""#),
         "{line}"
     );
     assert!(
-        line.starts_with("# set AUTHORIZATION in the environment first\n"),
+        line.starts_with("# set EPILOT_HEADER_AUTHORIZATION in the environment first\n"),
         "{line}"
     );
 
-    // The token epilot decided to send is still read from $EPILOT_TOKEN.
+    // A token read from EPILOT_TOKEN is read from there again.
     let dry = sandbox
         .epilot()
-        .args(["user", "getMeV2", "--dry-run", "-t", "typed"])
+        .env("EPILOT_TOKEN", "ambient")
+        .args(["user", "getMeV2", "--dry-run"])
         .output()
         .unwrap();
     let line = curl_line(&stdout_of(&dry));
@@ -743,6 +749,91 @@ fn a_typed_authorization_header_is_not_read_from_epilot_token_in_the_curl_line()
             && line.starts_with("# set EPILOT_TOKEN in the environment first\n"),
         "{line}"
     );
+}
+
+#[test]
+fn a_typed_token_is_not_read_from_epilot_token_in_the_curl_line() {
+    let sandbox = Sandbox::new();
+    let dry = sandbox
+        .epilot()
+        .env("EPILOT_TOKEN", "ambient")
+        .args(["user", "getMeV2", "--dry-run", "--token", "typed"])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        !line.contains("EPILOT_TOKEN") && !line.contains("typed"),
+        "pasted, it must not send the ambient token: {line}"
+    );
+    assert!(
+        line.starts_with("# set EPILOT_HEADER_AUTHORIZATION in the environment first\n")
+            && line.contains(r#"-H 'Authorization: '"$EPILOT_HEADER_AUTHORIZATION""#),
+        "{line}"
+    );
+}
+
+#[test]
+fn masked_header_parameters_never_read_another_programs_variable() {
+    if !curl_available() {
+        eprintln!("SKIPPED: curl is not installed (Debian/Ubuntu: apt-get install curl)");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = RawServer::start();
+    let names = ["GitHub-Token", "AWS-Secret-Access-Key", "Epilot-Token"];
+    let parameters: Vec<_> = names
+        .iter()
+        .map(|name| serde_json::json!({"name": name, "in": "header", "schema": {"type": "string"}}))
+        .collect();
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": server.url}],
+        "paths": {"/x": {"get": {
+            "operationId": "op",
+            "parameters": parameters,
+            "responses": {"200": {"description": "ok"}}
+        }}}
+    });
+    let definition = sandbox.write("t.json", &spec.to_string());
+    let dry = sandbox
+        .epilot()
+        .args(["t", "op", "--dry-run", "--definition"])
+        .arg(&definition)
+        .args([
+            "-p",
+            "GitHub-Token=a",
+            "-p",
+            "AWS-Secret-Access-Key=b",
+            "-p",
+            "Epilot-Token=c",
+        ])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        line.starts_with("# set EPILOT_HEADER_GITHUB_TOKEN, EPILOT_HEADER_AWS_SECRET_ACCESS_KEY and EPILOT_HEADER_EPILOT_TOKEN in the environment first\n"),
+        "{line}"
+    );
+    let pasted = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} --silent --output /dev/null", line.trim_end()))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITHUB_TOKEN", "ghp-users-own")
+        .env("AWS_SECRET_ACCESS_KEY", "aws-users-own")
+        .env("EPILOT_TOKEN", "epilot-users-own")
+        .output()
+        .unwrap();
+    assert!(pasted.status.success(), "{}", stderr_of(&pasted));
+    let Ok([wire]) = <[Wire; 1]>::try_from(server.take()) else {
+        panic!("the curl line should send once\n{line}");
+    };
+    for name in names {
+        assert_eq!(wire.header(name), None, "{name} sent: {wire:?}\n{line}");
+    }
 }
 
 #[test]
@@ -810,4 +901,249 @@ fn an_operation_name_in_a_suggested_command_is_one_quoted_word() {
         err.contains("(cat body.json | epilot t 'make;touch pwned')"),
         "{err}"
     );
+}
+
+/// A printed command line run by `sh` in the sandbox, with this build's `epilot` on PATH and
+/// `extra` appended (`--dry-run`, `--help`), as a user who pasted it would run it.
+fn paste(sandbox: &Sandbox, line: &str, extra: &str) -> std::process::Output {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_epilot"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("{line} {extra}"))
+        .env_clear()
+        .envs(sandbox.environment())
+        .env("PATH", path)
+        .current_dir(sandbox.path())
+        .output()
+        .unwrap()
+}
+
+fn created_files(sandbox: &Sandbox) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(sandbox.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with("PWNED"))
+        .collect()
+}
+
+#[test]
+fn every_command_the_listing_help_and_docs_print_runs_as_printed_when_pasted() {
+    let sandbox = Sandbox::new();
+    let name = "list$(touch PWNED)";
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9"}],
+        "paths": {"/x": {"post": {
+            "operationId": name,
+            "parameters": [{"name": "q;touch PWNED2", "in": "query",
+                            "schema": {"type": "string", "default": "$(touch PWNED3)"}}],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"description": "ok"}}
+        }}}
+    });
+    // Only the listing's own file holds this API: a command without it fails when pasted.
+    sandbox.write("my api $(touch PWNED4).json", &spec.to_string());
+    let definition = "my api $(touch PWNED4).json";
+    let run = |args: &[&str]| {
+        let output = sandbox
+            .epilot()
+            .args(args)
+            .args(["--definition", definition])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        stdout_of(&output)
+    };
+
+    let listing = run(&["t"]);
+    let suggested = listing
+        .split_once("Run `")
+        .and_then(|(_, rest)| rest.split_once("` for"))
+        .map(|(command, _)| command.to_string())
+        .unwrap_or_else(|| panic!("a suggested command in {listing}"));
+    let help_command = suggested.replace("<operation>", &format!("'{name}'"));
+    let help = paste(&sandbox, &help_command, "");
+    assert!(help.status.success(), "{suggested}: {}", stderr_of(&help));
+    let help = stdout_of(&help);
+
+    let docs = run(&["docs", "t"]);
+    let usage = help.lines().next().unwrap().to_string();
+    let mut lines = vec![(usage.clone(), "--help")];
+    lines.extend(
+        help.lines()
+            .chain(docs.lines())
+            .map(str::trim)
+            .filter(|l| l.starts_with("epilot ") && !l.contains("<operation>"))
+            .map(|l| (l.to_string(), "--dry-run")),
+    );
+    assert!(lines.len() >= 8, "{lines:?}");
+    for (line, extra) in &lines {
+        assert!(
+            line.contains("--definition 'my api $(touch PWNED4).json'"),
+            "{line}"
+        );
+        let pasted = paste(&sandbox, line, extra);
+        assert!(pasted.status.success(), "{line}: {}", stderr_of(&pasted));
+    }
+    let pasted_usage = stdout_of(&paste(&sandbox, &usage, "--help"));
+    assert_eq!(pasted_usage, help, "{usage}");
+    assert!(
+        created_files(&sandbox).is_empty(),
+        "pasting ran a command: {:?}",
+        created_files(&sandbox)
+    );
+}
+
+#[test]
+fn names_and_values_of_65536_characters_are_cut_in_listing_and_help_not_a_panic() {
+    let sandbox = Sandbox::new();
+    let long = |c: &str| c.repeat(65_536);
+    let name = long("o");
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9"}],
+        "paths": {
+            format!("/{}", long("p")): {"get": {
+                "operationId": name,
+                "parameters": [
+                    {"name": long("n"), "in": "query", "schema": {"type": "string"}},
+                    {"name": "e", "in": "query",
+                     "schema": {"type": "string", "enum": [long("v")], "default": long("d")}}
+                ],
+                "responses": {"200": {"description": "ok"}}
+            }},
+            "/short": {"get": {"operationId": "short", "responses": {"200": {"description": "ok"}}}}
+        }
+    });
+    let definition = sandbox.write("long.json", &spec.to_string());
+    for args in [vec!["t"], vec!["t", &name, "--help"]] {
+        let output = sandbox
+            .epilot()
+            .args(&args)
+            .arg("--definition")
+            .arg(&definition)
+            .output()
+            .unwrap();
+        let what = args
+            .iter()
+            .map(|a| a.get(..20).unwrap_or(a))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{what:?}: {}",
+            stderr_of(&output)
+        );
+        let out = stdout_of(&output);
+        let cut = |c: &str| format!("{}…", c.repeat(79));
+        // The help page's commands hold the whole name (cut, they would not run); its table
+        // and the listing cut it.
+        if args.len() > 1 {
+            for c in ["n", "v", "d"] {
+                assert!(out.contains(&cut(c)), "{what:?}: {c}");
+            }
+        } else {
+            assert!(out.contains(&cut("o")), "{what:?}");
+            assert!(
+                out.contains(&format!("  short{}  GET", " ".repeat(75))),
+                "{what:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hints_quote_the_paths_they_name_and_listings_mask_a_servers_user_info() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.path().join("my config;touch PWNED");
+    std::fs::create_dir_all(&config).unwrap();
+    let profiles = config.join("profiles.json");
+    std::fs::write(&profiles, "{").unwrap();
+    let output = sandbox
+        .epilot()
+        .env("EPILOT_CONFIG_DIR", &config)
+        .args(["profile", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let err = stderr_of(&output);
+    let mv = err
+        .split_once("(`mv ")
+        .and_then(|(_, rest)| rest.split_once("`)"))
+        .map(|(args, _)| format!("mv {args}"))
+        .unwrap_or_else(|| panic!("a mv hint in {err}"));
+    let pasted = paste(&sandbox, &mv, "");
+    assert!(pasted.status.success(), "{mv}: {}", stderr_of(&pasted));
+    assert!(
+        config.join("profiles.json.bak").exists() && !profiles.exists(),
+        "{mv}"
+    );
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let credentials = config.join("credentials.json");
+        std::fs::write(&credentials, "{}").unwrap();
+        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let output = sandbox
+            .epilot()
+            .env("EPILOT_CONFIG_DIR", &config)
+            .args(["user", "getMeV2", "--dry-run"])
+            .output()
+            .unwrap();
+        let err = stderr_of(&output);
+        let chmod = err
+            .split_once("run `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(command, _)| command.to_string())
+            .unwrap_or_else(|| panic!("a chmod hint in {err}"));
+        assert!(chmod.starts_with("chmod 600 "), "{err}");
+        let pasted = paste(&sandbox, &chmod, "");
+        assert!(pasted.status.success(), "{chmod}: {}", stderr_of(&pasted));
+        let mode = std::fs::metadata(&credentials)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{chmod}");
+    }
+    assert!(created_files(&sandbox).is_empty(), "a hint ran a command");
+
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "http://{cred}127.0.0.1:9", "variables": {"cred": {"default": "u:SVPASS@"}}}],
+        "paths": {"/x": {"get": {"operationId": "op", "responses": {"200": {"description": "ok"}}}}}
+    });
+    let definition = sandbox.write("t.json", &spec.to_string());
+    for args in [
+        vec!["t"],
+        vec!["t", "--help", "--json"],
+        vec!["t", "op", "--help", "--json"],
+        vec!["docs", "t"],
+    ] {
+        let output = sandbox
+            .epilot()
+            .args(&args)
+            .arg("--definition")
+            .arg(&definition)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        let out = stdout_of(&output);
+        assert!(
+            !out.contains("SVPASS") && out.contains("***@127.0.0.1:9"),
+            "{args:?}: {out}"
+        );
+    }
 }
