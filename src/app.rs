@@ -751,6 +751,12 @@ fn present(
         output_file: file.as_ref().and(output_path(options)).map(Into::into),
         stdout_is_terminal: env.terminal.stdout,
         max_answer_size: cap,
+        jsonata_time_limit: options
+            .timeout
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+            .map_or(output::JSONATA_TIME_LIMIT, |t| {
+                t.min(output::JSONATA_TIME_LIMIT)
+            }),
     };
     let written = match file {
         Some(mut file) => output::write_body(&mut file, env.stderr, response, &mut body, &settings)

@@ -12,10 +12,10 @@ pub(crate) mod json_fmt;
 pub mod jsonata;
 pub(crate) mod pager;
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use json_fmt::Layout;
 
@@ -35,7 +35,13 @@ pub struct Settings {
     pub stdout_is_terminal: bool,
     /// The most that `--jsonata` reads into memory (`--max-answer-size`).
     pub max_answer_size: u64,
+    /// How long a `--jsonata` evaluation may run: [`JSONATA_TIME_LIMIT`], or `--timeout`
+    /// when that is shorter.
+    pub jsonata_time_limit: Duration,
 }
+
+/// How long a `--jsonata` evaluation may run unless `--timeout` is shorter.
+pub const JSONATA_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 fn shown_header_value(name: &str, value: &str) -> String {
     if is_sensitive(name) {
@@ -264,13 +270,8 @@ fn query(
             )
             .with_help("run without --jsonata to see the response")
         })?;
-    let outcome = jsonata::evaluate(
-        expression,
-        Some(text),
-        &HashMap::new(),
-        jsonata::Limits::default(),
-    )
-    .map_err(|e| jsonata_error(expression, &e, true))?;
+    let outcome = jsonata::evaluate_bounded(expression, text.to_string(), jsonata_limits(settings))
+        .map_err(|e| jsonata_error(expression, &e, true))?;
     Ok(match outcome {
         jsonata::Outcome::Nothing => None,
         jsonata::Outcome::Text(text) => Some(format!("{text}\n").into_bytes()),
@@ -279,6 +280,17 @@ fn query(
             Some(json_fmt::format(json.as_bytes(), settings.layout, colour))
         }
     })
+}
+
+fn jsonata_limits(settings: &Settings) -> jsonata::Limits {
+    jsonata::Limits {
+        timeout_ms: settings
+            .jsonata_time_limit
+            .as_millis()
+            .try_into()
+            .unwrap_or(u64::MAX),
+        ..jsonata::Limits::default()
+    }
 }
 
 /// A JSONata expression that does not parse or fails on the answer, as the user's error.
@@ -821,6 +833,7 @@ pub fn status_summary(response: &Response, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn sizes_shown_with_units() {
@@ -855,6 +868,7 @@ mod tests {
             output_file: None,
             stdout_is_terminal: false,
             max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
+            jsonata_time_limit: JSONATA_TIME_LIMIT,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         write_body(

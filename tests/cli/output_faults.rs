@@ -939,3 +939,49 @@ fn o_dev_stdout_into_a_pipe_is_written_in_place() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), r#"{"a":1}"#);
 }
+
+#[test]
+fn jsonata_refuses_to_build_a_gigabyte_string() {
+    let sandbox = Sandbox::new();
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&[
+        "user",
+        "getMeV2",
+        "--mock",
+        "--jsonata",
+        r#"$length($eval("$pa" & "d('', 1000000000)"))"#,
+    ]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("$pad width 1000000000 is over the limit of 10000000 characters"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stdout().is_empty());
+    // Unguarded, this call alone takes 13 s and 3 GB.
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+}
+
+#[test]
+fn a_jsonata_expression_past_its_time_limit_ends_the_command() {
+    let sandbox = Sandbox::new();
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&[
+        "user",
+        "getMeV2",
+        "--mock",
+        "--timeout",
+        "1",
+        "--jsonata",
+        "$count([1..9000000].($string($)))",
+    ]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("it ran longer than 1 s, the limit for --jsonata"),
+        "{}",
+        run.stderr()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+}
