@@ -608,8 +608,7 @@ impl OutputFile {
             .open(&temp)
             .map_err(|e| folder_error(path, folder, &e))?;
         if let Some(meta) = &existing {
-            // The new FILE keeps the old one's permissions.
-            let _ = file.set_permissions(meta.permissions());
+            keep_owners_and_mode(&file, meta);
         }
         crate::env::term::remove_on_interrupt(Some(temp.clone()));
         Ok(OutputFile {
@@ -651,6 +650,31 @@ impl Drop for OutputFile {
             crate::env::term::remove_on_interrupt(None);
         }
     }
+}
+
+/// The new FILE keeps the old one's owner, group and permissions where this user may give
+/// them (root may; a user may keep a group they belong to). A group that cannot be kept loses
+/// the group's permissions: the new group is this user's, whose members the old ones never
+/// let in. Owners go first: a change of owner clears the set-id bits.
+#[cfg(unix)]
+fn keep_owners_and_mode(file: &File, old: &std::fs::Metadata) {
+    use std::os::unix::fs::{fchown, MetadataExt, PermissionsExt};
+    let mut mode = old.mode() & 0o7777;
+    let Ok(new) = file.metadata() else {
+        return;
+    };
+    if new.uid() != old.uid() && fchown(file, Some(old.uid()), None).is_err() {
+        mode &= !0o4000;
+    }
+    if new.gid() != old.gid() && fchown(file, None, Some(old.gid())).is_err() {
+        mode &= !0o2070;
+    }
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
+}
+
+#[cfg(not(unix))]
+fn keep_owners_and_mode(file: &File, old: &std::fs::Metadata) {
+    let _ = file.set_permissions(old.permissions());
 }
 
 /// The path a chain of symbolic links at `path` ends at (the target of a dangling link

@@ -985,3 +985,71 @@ fn a_jsonata_expression_past_its_time_limit_ends_the_command() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(8));
 }
+
+/// Owner, group and mode of `path`.
+fn owners_and_mode(path: &Path) -> (u32, u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).unwrap();
+    (meta.uid(), meta.gid(), meta.mode() & 0o7777)
+}
+
+#[test]
+fn o_keeps_the_owner_group_and_mode_of_the_file_it_replaces() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to give files to another group");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    // As a log or data file shared with a service: root:daemon 0640, and one of nobody's.
+    std::os::unix::fs::chown(&old, Some(0), Some(1)).unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let theirs = sandbox.write("out/theirs.json", "previous\n");
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(1)).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o660)).unwrap();
+    for (file, expected) in [(&old, (0, 1, 0o640)), (&theirs, (65534, 1, 0o660))] {
+        let output = get_me(&sandbox, &server.url)
+            .arg("-o")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert_eq!(std::fs::read_to_string(file).unwrap(), r#"{"new":true}"#);
+        assert_eq!(owners_and_mode(file), expected, "{}", file.display());
+    }
+}
+
+#[test]
+fn o_clears_the_group_bits_when_it_cannot_keep_the_group() {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !is_root() || !setpriv.exists() {
+        eprintln!("SKIPPED: needs root and setpriv to run as another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let folder = old.parent().unwrap();
+    std::fs::set_permissions(sandbox.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(folder, 65534);
+    // nobody's file in group daemon, which nobody is not a member of.
+    std::os::unix::fs::chown(&old, Some(65534), Some(1)).unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let output = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("epilot"))
+        .args(["user", "getMeV2", "-s", &server.url, "-t", "tok", "-o"])
+        .arg(&old)
+        .current_dir(folder)
+        .env_clear()
+        .env("HOME", folder)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), r#"{"new":true}"#);
+    // Group nobody must not get what group daemon had.
+    assert_eq!(owners_and_mode(&old), (65534, 65534, 0o604));
+}
