@@ -495,3 +495,27 @@ fn help_asked_of_help_shows_the_help_of_help() {
         assert!(stdout_of(&output).contains(wanted), "{args:?}");
     }
 }
+
+#[test]
+fn pull_refuses_names_together_with_all_and_fetches_nothing() {
+    let catalog = crate::server::Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    for args in [
+        &["definitions", "pull", "user", "--all"][..],
+        &["definitions", "pull", "--all", "user"],
+    ] {
+        let output = sandbox
+            .epilot()
+            .env("EPILOT_CATALOG_URL", &catalog.url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&output).contains("cannot be used with"),
+            "{args:?}"
+        );
+    }
+    catalog.assert_untouched();
+    assert!(!sandbox.path().join("cache").exists());
+}
