@@ -1053,3 +1053,42 @@ fn o_clears_the_group_bits_when_it_cannot_keep_the_group() {
     // Group nobody must not get what group daemon had.
     assert_eq!(owners_and_mode(&old), (65534, 65534, 0o604));
 }
+
+#[test]
+fn a_header_given_twice_is_sent_twice_in_order_and_the_curl_line_shows_both() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let headers = ["-H", "X-A: one", "-H", "x-a: two", "-H", "User-Agent: mine"];
+    let output = get_me(&sandbox, &server.url)
+        .args(headers)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let request = server.single();
+    let sent: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-a") || n.eq_ignore_ascii_case("user-agent"))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect();
+    let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+    assert_eq!(
+        sent,
+        [
+            pair("x-a", "one"),
+            pair("x-a", "two"),
+            pair("user-agent", "mine")
+        ]
+    );
+
+    let dry = get_me(&sandbox, &server.url)
+        .args(headers)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    let shown = format!("{}{}", stdout_of(&dry), stderr_of(&dry));
+    let curl = &shown[shown.find("curl").expect("a curl line")..];
+    let one = curl.find("-H 'X-A: one'").expect(curl);
+    let two = curl.find("-H 'x-a: two'").expect(curl);
+    assert!(one < two, "{curl}");
+}
