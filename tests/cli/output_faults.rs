@@ -1092,3 +1092,67 @@ fn a_header_given_twice_is_sent_twice_in_order_and_the_curl_line_shows_both() {
     let two = curl.find("-H 'x-a: two'").expect(curl);
     assert!(one < two, "{curl}");
 }
+
+/// A definition whose response schemas the sample placeholders have trouble with: an enum of
+/// values over the sample budget, and a pattern no placeholder matches.
+fn awkward_definition(sandbox: &Sandbox) -> std::path::PathBuf {
+    let long = |c: &str, n: usize| serde_json::Value::String(c.repeat(n));
+    let object_of = |name: &str, schema: serde_json::Value| serde_json::json!({"type": "object", "required": [name], "properties": {name: schema}});
+    let operation = |id: &str, schema: serde_json::Value| {
+        serde_json::json!({"get": {"operationId": id, "responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": schema}}}}}})
+    };
+    let document = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "awkward", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9"}],
+        "paths": {
+            "/kind": operation("getKind", object_of("kind", serde_json::json!(
+                {"type": "string", "enum": [long("B", 90_000), long("x", 1000), long("A", 70_000)]}))),
+            "/huge": operation("getHuge", serde_json::json!(
+                {"type": "string", "enum": [long("B", 90_000), long("A", 70_000)]})),
+            "/code": operation("getCode", object_of("code", serde_json::json!(
+                {"type": "string", "pattern": "^(a+)+$"}))),
+        }
+    });
+    sandbox.write("awkward.json", &document.to_string())
+}
+
+fn mock(sandbox: &Sandbox, spec: &Path, operation: &str) -> (serde_json::Value, String) {
+    let output = sandbox
+        .epilot()
+        .args(["awkward", operation, "--mock", "--definition"])
+        .arg(spec)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let body = serde_json::from_str(&stdout_of(&output)).expect("a JSON mock answer");
+    (body, stderr_of(&output))
+}
+
+#[test]
+fn a_mock_enum_over_the_budget_takes_a_value_that_fits_or_a_cut_one_it_owns_up_to() {
+    let sandbox = Sandbox::new();
+    let spec = awkward_definition(&sandbox);
+    // The first value is over the budget, the second fits: still a value of the enum.
+    let (body, notes) = mock(&sandbox, &spec, "getKind");
+    assert_eq!(body["kind"], "x".repeat(1000));
+    assert!(notes.is_empty(), "{notes}");
+    // None fits: the shortest, cut, and stderr says so.
+    let (body, notes) = mock(&sandbox, &spec, "getHuge");
+    let text = body.as_str().expect("a string, not null");
+    assert!(text.starts_with("AAAA") && text.ends_with('…'), "{text}");
+    assert!(notes.contains("cut short"), "{notes}");
+}
+
+#[test]
+fn a_mock_answer_that_cannot_meet_its_pattern_says_so() {
+    let sandbox = Sandbox::new();
+    let spec = awkward_definition(&sandbox);
+    let (_, notes) = mock(&sandbox, &spec, "getCode");
+    assert!(
+        notes.contains("not valid for its own schema") && notes.contains("^(a+)+$"),
+        "{notes}"
+    );
+}
