@@ -27,6 +27,8 @@ pub struct Limits {
     pub timeout_ms: u64,
     pub max_depth: Option<usize>,
     pub max_sequence_length: usize,
+    /// The memory the process may hold while the expression runs, in bytes.
+    pub max_resident: u64,
 }
 
 impl Default for Limits {
@@ -35,6 +37,7 @@ impl Default for Limits {
             timeout_ms: 10_000,
             max_depth: None,
             max_sequence_length: 10_000_000,
+            max_resident: MAX_RESIDENT,
         }
     }
 }
@@ -43,10 +46,10 @@ impl Default for Limits {
 /// 30 MB in the engine.
 pub const MAX_STRING: usize = 10_000_000;
 
-/// The memory the process may hold while an expression runs: the engine has no size cap on
-/// what `&`, `$join` or `$string` build, so a doubling string reaches gigabytes in a second.
-/// Twice the worst case of reading a 16 MB answer (about 1 GB, README "Output").
-const MAX_RESIDENT: u64 = 2 << 30;
+/// The memory the process may hold while an expression runs, by default: the engine has no
+/// size cap on what `&`, `$join` or `$string` build, so a doubling string reaches gigabytes in
+/// a second. Twice the worst case of reading a 16 MB answer (about 1 GB, README "Output").
+pub const MAX_RESIDENT: u64 = 2 << 30;
 
 /// How often the memory is looked at while an expression runs.
 const WATCH_EVERY: Duration = Duration::from_millis(20);
@@ -118,8 +121,8 @@ pub fn evaluate_bounded(
         }
         let failure = if left.is_zero() {
             too_long(limits)
-        } else if resident_bytes().is_some_and(|used| used > MAX_RESIDENT) {
-            too_big()
+        } else if resident_bytes().is_some_and(|used| used > limits.max_resident) {
+            too_big(limits)
         } else {
             continue;
         };
@@ -138,12 +141,12 @@ fn shown_time(ms: u64) -> String {
     }
 }
 
-fn too_big() -> JsonataError {
+fn too_big(limits: Limits) -> JsonataError {
     JsonataError {
         code: None,
         message: format!(
-            "it made epilot hold more than {} GB of memory, the limit for --jsonata",
-            MAX_RESIDENT >> 30
+            "it made epilot hold more than {} MB of memory, the limit for --jsonata (2 GB, or 64 times --max-answer-size when more)",
+            limits.max_resident >> 20
         ),
     }
 }
@@ -396,5 +399,24 @@ mod tests {
             limits,
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn a_bounded_evaluation_stops_at_the_memory_limit_where_the_system_tells() {
+        if resident_bytes().is_none() {
+            return;
+        }
+        let limits = Limits {
+            max_resident: 1,
+            ..Limits::default()
+        };
+        let err =
+            evaluate_bounded("$count([1..9000000].($string($)))", "{}".into(), limits).unwrap_err();
+        assert!(
+            err.message.contains("of memory, the limit for --jsonata"),
+            "{err:?}"
+        );
+        let fine = evaluate_bounded("a", r#"{"a":"b"}"#.into(), Limits::default());
+        assert_eq!(fine, Ok(Outcome::Text("b".into())));
     }
 }

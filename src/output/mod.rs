@@ -289,6 +289,11 @@ fn jsonata_limits(settings: &Settings) -> jsonata::Limits {
             .as_millis()
             .try_into()
             .unwrap_or(u64::MAX),
+        // Reading an answer takes up to about 60 times its size (README "Output").
+        max_resident: settings
+            .max_answer_size
+            .saturating_mul(64)
+            .max(jsonata::MAX_RESIDENT),
         ..jsonata::Limits::default()
     }
 }
