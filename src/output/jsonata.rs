@@ -76,6 +76,16 @@ pub struct JsonataError {
     pub message: String,
 }
 
+/// Ends the message of every error that is a bound of epilot's, not the expression's fault.
+const OVER_LIMIT: &str = "the limit for --jsonata";
+
+impl JsonataError {
+    /// Whether the expression went past one of the bounds on evaluation.
+    pub fn is_over_limit(&self) -> bool {
+        self.message.contains(OVER_LIMIT)
+    }
+}
+
 /// Evaluates `expression` against the JSON text `input` on a thread of its own, and stops
 /// waiting for it once `limits.timeout_ms` has passed, even inside one long built-in call.
 pub fn evaluate_bounded(
@@ -145,7 +155,7 @@ fn too_big(limits: Limits) -> JsonataError {
     JsonataError {
         code: None,
         message: format!(
-            "it made epilot hold more than {} MB of memory, the limit for --jsonata (2 GB, or 64 times --max-answer-size when more)",
+            "it made epilot hold more than {} MB of memory, {OVER_LIMIT} (2 GB, or 64 times --max-answer-size when more)",
             limits.max_resident >> 20
         ),
     }
@@ -164,7 +174,7 @@ fn too_long(limits: Limits) -> JsonataError {
     JsonataError {
         code: None,
         message: format!(
-            "it ran longer than {}, the limit for --jsonata (10 s, or --timeout when shorter)",
+            "it ran longer than {}, {OVER_LIMIT} (10 s, or --timeout when shorter)",
             shown_time(limits.timeout_ms)
         ),
     }
@@ -292,7 +302,7 @@ fn bounded_pad(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     if let Some(JValue::Number(width)) = args.get(1) {
         if width.abs() > MAX_STRING as f64 {
             return Err(EvaluatorError::EvaluationError(format!(
-                "$pad width {width} is over the limit of {MAX_STRING} characters for --jsonata"
+                "$pad width {width} is over {MAX_STRING} characters, {OVER_LIMIT}"
             )));
         }
     }

@@ -300,7 +300,11 @@ fn jsonata_limits(settings: &Settings) -> jsonata::Limits {
 
 /// A JSONata expression that does not parse or fails on the answer, as the user's error.
 pub fn jsonata_error(expression: &str, e: &jsonata::JsonataError, sent: bool) -> Error {
-    let help = "see https://docs.jsonata.org for the syntax";
+    let help = if e.is_over_limit() {
+        "narrow the expression or the answer (a smaller page, fewer fields)"
+    } else {
+        "see https://docs.jsonata.org for the syntax"
+    };
     Error::usage(format!(
         "JSONata expression `{expression}` failed: {}",
         e.message

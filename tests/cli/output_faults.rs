@@ -954,7 +954,7 @@ fn jsonata_refuses_to_build_a_gigabyte_string() {
     assert_eq!(run.code(), 2, "{}", run.stderr());
     assert!(
         run.stderr()
-            .contains("$pad width 1000000000 is over the limit of 10000000 characters"),
+            .contains("$pad width 1000000000 is over 10000000 characters, the limit for --jsonata"),
         "{}",
         run.stderr()
     );
