@@ -140,25 +140,46 @@ fn root(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
 }
 
 /// `epilot help [<command>...]`: the help `<command>... --help` shows, doing nothing else.
+/// `-h`/`--help` after `help` ask for the same thing and are dropped (passed on, they would
+/// make a second `--help`); `help help` and a bare `help --help` show the help of `help`.
 fn help_command(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
     let rest = args.get(1..).unwrap_or_default();
     let Some(at) = rest.iter().position(|a| a == "help") else {
         return print_root_help(env);
     };
-    let words: Vec<String> = rest[at + 1..]
+    let is_help_flag = |a: &&OsString| *a == "-h" || *a == "--help";
+    let after = &rest[at + 1..];
+    let named: Vec<OsString> = after.iter().filter(|a| !is_help_flag(a)).cloned().collect();
+    let words: Vec<String> = named
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    if words.is_empty() {
-        return print_root_help(env);
+    match words.first().map(String::as_str) {
+        Some("help") => return write_out(help_of_help().as_bytes(), env),
+        None if after.iter().any(|a| is_help_flag(&a)) => {
+            return write_out(help_of_help().as_bytes(), env)
+        }
+        None => return print_root_help(env),
+        Some(_) => {}
     }
     if let Some(help) = commands::registry::help_for(&words) {
         return write_out(help.as_bytes(), env);
     }
     let mut again: Vec<OsString> = args[..=at].to_vec();
-    again.extend(rest[at + 1..].iter().cloned());
+    again.extend(named);
     again.push("--help".into());
     execute(&again, env)
+}
+
+fn help_of_help() -> String {
+    clap::Command::new("help")
+        .bin_name("epilot help")
+        .about("Show the help of a command, as `<command>... --help` does")
+        .override_usage("epilot help [<command>...]")
+        .disable_help_flag(true)
+        .after_help("Examples:\n  epilot help user getMeV2\n  epilot help definitions pull")
+        .render_help()
+        .to_string()
 }
 
 fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
@@ -754,6 +775,12 @@ fn present(
         output_file: file.as_ref().and(output_path(options)).map(Into::into),
         stdout_is_terminal: env.terminal.stdout,
         max_answer_size: cap,
+        jsonata_time_limit: options
+            .timeout
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+            .map_or(output::JSONATA_TIME_LIMIT, |t| {
+                t.min(output::JSONATA_TIME_LIMIT)
+            }),
     };
     let written = match file {
         Some(mut file) => output::write_body(&mut file, env.stderr, response, &mut body, &settings)

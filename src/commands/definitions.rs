@@ -454,6 +454,8 @@ mod sub {
                     Arg::new("all")
                         .long("all")
                         .action(ArgAction::SetTrue)
+                        // Names with --all would be silently ignored: one or the other.
+                        .conflicts_with("apis")
                         .help("Pull every catalog API"),
                 )
                 .after_help(

@@ -5,13 +5,21 @@
 //! with a time limit and a sequence cap, inside `catch_unwind`; and `$formatInteger` of a
 //! non-finite number, which would overflow the stack and abort the process in this engine
 //! version, is refused before it reaches the engine.
+//!
+//! The engine checks its time limit between steps only, so one built-in call that builds a
+//! huge value (`$pad("", 1e9)`: 13 s, 3 GB) runs past it. Two guards close that: `$pad` is
+//! replaced by one that refuses a width over `MAX_STRING`, and [`evaluate_bounded`] runs the
+//! evaluation on a thread of its own and gives up on it when the time limit passes, whatever
+//! the engine is doing (the command then ends, and the thread with it).
 
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::parser;
 use jsonata_core::value::JValue;
-use jsonata_core::{parser, Expression};
 
 /// Guardrails for one evaluation.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +27,8 @@ pub struct Limits {
     pub timeout_ms: u64,
     pub max_depth: Option<usize>,
     pub max_sequence_length: usize,
+    /// The memory the process may hold while the expression runs, in bytes.
+    pub max_resident: u64,
 }
 
 impl Default for Limits {
@@ -27,9 +37,26 @@ impl Default for Limits {
             timeout_ms: 10_000,
             max_depth: None,
             max_sequence_length: 10_000_000,
+            max_resident: MAX_RESIDENT,
         }
     }
 }
+
+/// The longest string `$pad` may build, in characters: far beyond any real use, and about
+/// 30 MB in the engine.
+pub const MAX_STRING: usize = 10_000_000;
+
+/// The memory the process may hold while an expression runs, by default: the engine has no
+/// size cap on what `&`, `$join` or `$string` build, so a doubling string reaches gigabytes in
+/// a second. Twice the worst case of reading a 16 MB answer (about 1 GB, README "Output").
+pub const MAX_RESIDENT: u64 = 2 << 30;
+
+/// How often the memory is looked at while an expression runs.
+const WATCH_EVERY: Duration = Duration::from_millis(20);
+
+/// Stack of the evaluation thread: the engine recurses up to 30,000 levels, and the main
+/// thread (where it used to run) has 8 MB.
+const EVALUATION_STACK: usize = 16 * 1024 * 1024;
 
 /// What an expression produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,13 +76,127 @@ pub struct JsonataError {
     pub message: String,
 }
 
+/// Ends the message of every error that is a bound of epilot's, not the expression's fault.
+const OVER_LIMIT: &str = "the limit for --jsonata";
+
+impl JsonataError {
+    /// Whether the expression went past one of the bounds on evaluation.
+    pub fn is_over_limit(&self) -> bool {
+        self.message.contains(OVER_LIMIT)
+    }
+}
+
+/// Evaluates `expression` against the JSON text `input` on a thread of its own, and stops
+/// waiting for it once `limits.timeout_ms` has passed, even inside one long built-in call.
+pub fn evaluate_bounded(
+    expression: &str,
+    input: String,
+    limits: Limits,
+) -> Result<Outcome, JsonataError> {
+    let (send, receive) = mpsc::channel();
+    let cancel = CancelToken::new();
+    let expression_owned = expression.to_string();
+    let token = cancel.clone();
+    let spawned = std::thread::Builder::new()
+        .name("jsonata".into())
+        .stack_size(EVALUATION_STACK)
+        .spawn(move || {
+            let outcome = run(
+                &expression_owned,
+                Some(&input),
+                &HashMap::new(),
+                limits,
+                token,
+            );
+            let _ = send.send(outcome);
+        });
+    if let Err(e) = spawned {
+        return Err(JsonataError {
+            code: None,
+            message: format!("cannot start the JSONata evaluation: {e}"),
+        });
+    }
+    let deadline = Instant::now() + Duration::from_millis(limits.timeout_ms);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receive.recv_timeout(left.min(WATCH_EVERY)) {
+            Ok(outcome) => return outcome,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(JsonataError {
+                    code: None,
+                    message: "the JSONata engine stopped without an answer".to_string(),
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        let failure = if left.is_zero() {
+            too_long(limits)
+        } else if resident_bytes().is_some_and(|used| used > limits.max_resident) {
+            too_big(limits)
+        } else {
+            continue;
+        };
+        // The thread may be inside one built-in call that never looks at the token; it is
+        // left behind and ends with the process.
+        cancel.cancel();
+        return Err(failure);
+    }
+}
+
+fn shown_time(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+fn too_big(limits: Limits) -> JsonataError {
+    JsonataError {
+        code: None,
+        message: format!(
+            "it made epilot hold more than {} MB of memory, {OVER_LIMIT} (2 GB, or 64 times --max-answer-size when more)",
+            limits.max_resident >> 20
+        ),
+    }
+}
+
+/// The memory this process holds, where the system says (Linux); `None` elsewhere, where
+/// only the time limit applies.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes * 1024)
+}
+
+fn too_long(limits: Limits) -> JsonataError {
+    JsonataError {
+        code: None,
+        message: format!(
+            "it ran longer than {}, {OVER_LIMIT} (10 s, or --timeout when shorter)",
+            shown_time(limits.timeout_ms)
+        ),
+    }
+}
+
 /// Evaluates `expression` against `input` (JSON text; `None` for no input) with optional
-/// variable bindings.
+/// variable bindings, on this thread.
 pub fn evaluate(
     expression: &str,
     input: Option<&str>,
     bindings: &HashMap<String, JValue>,
     limits: Limits,
+) -> Result<Outcome, JsonataError> {
+    run(expression, input, bindings, limits, CancelToken::new())
+}
+
+fn run(
+    expression: &str,
+    input: Option<&str>,
+    bindings: &HashMap<String, JValue>,
+    limits: Limits,
+    cancel: CancelToken,
 ) -> Result<Outcome, JsonataError> {
     let data = match input {
         Some(text) => JValue::from_json_str(text).map_err(|e| JsonataError {
@@ -69,24 +210,20 @@ pub fn evaluate(
         timeout_ms: Some(limits.timeout_ms),
         max_stack_depth: limits.max_depth,
         max_sequence_length: Some(limits.max_sequence_length),
-        ..EvaluatorOptions::default()
+        cancel: Some(cancel),
     };
-    let guard_format_integer = expression.contains("formatInteger");
 
+    // The guards are always installed: `$eval` can call a function whose name the
+    // expression never spells out.
     let result = quietly(|| {
-        if bindings.is_empty() && !guard_format_integer {
-            Expression::from_ast(ast).evaluate_with_options(&data, options)
-        } else {
-            let mut context = Context::new();
-            for (name, value) in bindings {
-                context.bind(name.clone(), value.clone());
-            }
-            let mut evaluator = Evaluator::with_options(context, options);
-            if guard_format_integer {
-                evaluator.register_fn_override("formatInteger", finite_format_integer)?;
-            }
-            evaluator.evaluate(&ast, &data)
+        let mut context = Context::new();
+        for (name, value) in bindings {
+            context.bind(name.clone(), value.clone());
         }
+        let mut evaluator = Evaluator::with_options(context, options);
+        evaluator.register_fn_override("formatInteger", finite_format_integer)?;
+        evaluator.register_fn_override("pad", bounded_pad)?;
+        evaluator.evaluate(&ast, &data)
     });
     let value = match result {
         Ok(Ok(value)) => value,
@@ -157,6 +294,24 @@ fn finite_format_integer(args: &[JValue]) -> Result<JValue, EvaluatorError> {
             ));
         }
     }
+    builtin("formatInteger", args)
+}
+
+/// `$pad` that refuses a width over [`MAX_STRING`] before the engine allocates it.
+fn bounded_pad(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    if let Some(JValue::Number(width)) = args.get(1) {
+        if width.abs() > MAX_STRING as f64 {
+            return Err(EvaluatorError::EvaluationError(format!(
+                "$pad width {width} is over {MAX_STRING} characters, {OVER_LIMIT}"
+            )));
+        }
+    }
+    builtin("pad", args)
+}
+
+/// Calls the engine's own built-in `name` with `args` (up to three), for an override that
+/// has checked them.
+fn builtin(name: &str, args: &[JValue]) -> Result<JValue, EvaluatorError> {
     let mut context = Context::new();
     let names = ["a", "b", "c"];
     let call_args: Vec<String> = args
@@ -167,7 +322,7 @@ fn finite_format_integer(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     for (value, name) in args.iter().zip(names) {
         context.bind(name.to_string(), value.clone());
     }
-    let ast = parser::parse(&format!("$formatInteger({})", call_args.join(",")))
+    let ast = parser::parse(&format!("${name}({})", call_args.join(",")))
         .map_err(|e| EvaluatorError::EvaluationError(e.to_string()))?;
     Evaluator::with_context(context).evaluate(&ast, &JValue::Undefined)
 }
@@ -254,5 +409,24 @@ mod tests {
             limits,
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn a_bounded_evaluation_stops_at_the_memory_limit_where_the_system_tells() {
+        if resident_bytes().is_none() {
+            return;
+        }
+        let limits = Limits {
+            max_resident: 1,
+            ..Limits::default()
+        };
+        let err =
+            evaluate_bounded("$count([1..9000000].($string($)))", "{}".into(), limits).unwrap_err();
+        assert!(
+            err.message.contains("of memory, the limit for --jsonata"),
+            "{err:?}"
+        );
+        let fine = evaluate_bounded("a", r#"{"a":"b"}"#.into(), Limits::default());
+        assert_eq!(fine, Ok(Outcome::Text("b".into())));
     }
 }

@@ -12,10 +12,10 @@ pub(crate) mod json_fmt;
 pub mod jsonata;
 pub(crate) mod pager;
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use json_fmt::Layout;
 
@@ -35,7 +35,13 @@ pub struct Settings {
     pub stdout_is_terminal: bool,
     /// The most that `--jsonata` reads into memory (`--max-answer-size`).
     pub max_answer_size: u64,
+    /// How long a `--jsonata` evaluation may run: [`JSONATA_TIME_LIMIT`], or `--timeout`
+    /// when that is shorter.
+    pub jsonata_time_limit: Duration,
 }
+
+/// How long a `--jsonata` evaluation may run unless `--timeout` is shorter.
+pub const JSONATA_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 fn shown_header_value(name: &str, value: &str) -> String {
     if is_sensitive(name) {
@@ -264,13 +270,8 @@ fn query(
             )
             .with_help("run without --jsonata to see the response")
         })?;
-    let outcome = jsonata::evaluate(
-        expression,
-        Some(text),
-        &HashMap::new(),
-        jsonata::Limits::default(),
-    )
-    .map_err(|e| jsonata_error(expression, &e, true))?;
+    let outcome = jsonata::evaluate_bounded(expression, text.to_string(), jsonata_limits(settings))
+        .map_err(|e| jsonata_error(expression, &e, true))?;
     Ok(match outcome {
         jsonata::Outcome::Nothing => None,
         jsonata::Outcome::Text(text) => Some(format!("{text}\n").into_bytes()),
@@ -281,9 +282,29 @@ fn query(
     })
 }
 
+fn jsonata_limits(settings: &Settings) -> jsonata::Limits {
+    jsonata::Limits {
+        timeout_ms: settings
+            .jsonata_time_limit
+            .as_millis()
+            .try_into()
+            .unwrap_or(u64::MAX),
+        // Reading an answer takes up to about 60 times its size (README "Output").
+        max_resident: settings
+            .max_answer_size
+            .saturating_mul(64)
+            .max(jsonata::MAX_RESIDENT),
+        ..jsonata::Limits::default()
+    }
+}
+
 /// A JSONata expression that does not parse or fails on the answer, as the user's error.
 pub fn jsonata_error(expression: &str, e: &jsonata::JsonataError, sent: bool) -> Error {
-    let help = "see https://docs.jsonata.org for the syntax";
+    let help = if e.is_over_limit() {
+        "narrow the expression or the answer (a smaller page, fewer fields)"
+    } else {
+        "see https://docs.jsonata.org for the syntax"
+    };
     Error::usage(format!(
         "JSONata expression `{expression}` failed: {}",
         e.message
@@ -596,8 +617,7 @@ impl OutputFile {
             .open(&temp)
             .map_err(|e| folder_error(path, folder, &e))?;
         if let Some(meta) = &existing {
-            // The new FILE keeps the old one's permissions.
-            let _ = file.set_permissions(meta.permissions());
+            keep_owners_and_mode(&file, meta);
         }
         crate::env::term::remove_on_interrupt(Some(temp.clone()));
         Ok(OutputFile {
@@ -639,6 +659,31 @@ impl Drop for OutputFile {
             crate::env::term::remove_on_interrupt(None);
         }
     }
+}
+
+/// The new FILE keeps the old one's owner, group and permissions where this user may give
+/// them (root may; a user may keep a group they belong to). A group that cannot be kept loses
+/// the group's permissions: the new group is this user's, whose members the old ones never
+/// let in. Owners go first: a change of owner clears the set-id bits.
+#[cfg(unix)]
+fn keep_owners_and_mode(file: &File, old: &std::fs::Metadata) {
+    use std::os::unix::fs::{fchown, MetadataExt, PermissionsExt};
+    let mut mode = old.mode() & 0o7777;
+    let Ok(new) = file.metadata() else {
+        return;
+    };
+    if new.uid() != old.uid() && fchown(file, Some(old.uid()), None).is_err() {
+        mode &= !0o4000;
+    }
+    if new.gid() != old.gid() && fchown(file, None, Some(old.gid())).is_err() {
+        mode &= !0o2070;
+    }
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
+}
+
+#[cfg(not(unix))]
+fn keep_owners_and_mode(file: &File, old: &std::fs::Metadata) {
+    let _ = file.set_permissions(old.permissions());
 }
 
 /// The path a chain of symbolic links at `path` ends at (the target of a dangling link
@@ -821,6 +866,7 @@ pub fn status_summary(response: &Response, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn sizes_shown_with_units() {
@@ -855,6 +901,7 @@ mod tests {
             output_file: None,
             stdout_is_terminal: false,
             max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
+            jsonata_time_limit: JSONATA_TIME_LIMIT,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         write_body(

@@ -242,12 +242,15 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
         }
     };
 
-    // User headers come last and replace generated ones of the same name.
-    for raw in plan.headers {
-        let header = parse_header(raw)?;
-        headers.retain(|h| !h.name.eq_ignore_ascii_case(&header.name));
-        headers.push(header);
-    }
+    // User headers come last and replace generated ones of the same name; a name typed more
+    // than once is sent once per -H, in order, as curl does.
+    let typed = plan
+        .headers
+        .iter()
+        .map(|raw| parse_header(raw))
+        .collect::<Result<Vec<_>>>()?;
+    headers.retain(|h| !typed.iter().any(|t| t.name.eq_ignore_ascii_case(&h.name)));
+    headers.extend(typed);
 
     let request = PreparedRequest {
         method: op.entry.method,

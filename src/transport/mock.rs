@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::spec::Operation;
 use crate::transport::Response;
-use crate::validate::sample::{valid_sample_within_budget, MAX_SAMPLE_BYTES};
+use crate::validate::sample::{valid_sample_within_budget, Fit, MAX_SAMPLE_BYTES};
 use crate::validate::Direction;
 
 /// The status a response key stands for: `201` → 201, `2XX` and `default` → 200.
@@ -27,13 +27,19 @@ pub fn response(document: &Value, op: &Operation, notes: &mut dyn Write) -> Resp
     let sample = documented.and_then(|r| match (&r.example, &r.schema) {
         (Some(example), _) => Some(example.clone()),
         (None, Some(schema)) => {
-            let (sample, cut) = valid_sample_within_budget(document, schema, Direction::Response);
-            if cut {
-                let _ = writeln!(
-                    notes,
-                    "note: the mock answer was cut short to fit the sample limits (about {} KB; strings cut end in …)",
-                    MAX_SAMPLE_BYTES / 1024
-                );
+            let (sample, fit) = valid_sample_within_budget(document, schema, Direction::Response);
+            match fit {
+                Fit::Valid => {}
+                Fit::Cut => {
+                    let _ = writeln!(
+                        notes,
+                        "note: the mock answer was cut short to fit the sample limits (about {} KB; strings cut end in …)",
+                        MAX_SAMPLE_BYTES / 1024
+                    );
+                }
+                Fit::Invalid(why) => {
+                    let _ = writeln!(notes, "note: the mock answer is not valid for its own schema, which no placeholder meets: {why}");
+                }
             }
             Some(sample)
         }

@@ -46,32 +46,49 @@ pub fn valid_sample(document: &Value, schema: &Value, direction: Direction) -> V
     valid_sample_within_budget(document, schema, direction).0
 }
 
-/// [`valid_sample`], and whether the budget cut it. A cut sample is not checked against the
-/// schema: it cannot be whole, and a schema big enough to exhaust the budget is the one whose
-/// validation could take long.
+/// How far a sample from [`valid_sample_within_budget`] can be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fit {
+    /// It passes its schema (or the schema does not compile, so nothing can be said).
+    Valid,
+    /// The budget cut it; it is not checked.
+    Cut,
+    /// No sample tried passes the schema (a `pattern` no placeholder matches): the first way
+    /// this one fails.
+    Invalid(String),
+}
+
+/// [`valid_sample`], and whether it is whole and valid. A cut sample is not checked against
+/// the schema: it cannot be whole, and a schema big enough to exhaust the budget is the one
+/// whose validation could take long.
 pub fn valid_sample_within_budget(
     document: &Value,
     schema: &Value,
     direction: Direction,
-) -> (Value, bool) {
+) -> (Value, Fit) {
     let (first, cut) = generate(document, schema, direction, true, false);
     if cut {
-        return (first, true);
+        return (first, Fit::Cut);
     }
     let Ok(compiled) = crate::validate::Schema::compile(document, schema, direction, "sample")
     else {
-        return (first, false);
+        return (first, Fit::Valid);
     };
-    if compiled.check_value(&first, "").is_empty() {
-        return (first, false);
-    }
+    let violations = compiled.check_value(&first, "");
+    let Some(why) = violations.first() else {
+        return (first, Fit::Valid);
+    };
+    let why = why.to_string().trim().to_string();
     let fallback = [(false, false), (true, true), (false, true)]
         .into_iter()
         .map(|(use_examples, last_branch)| {
             generate(document, schema, direction, use_examples, last_branch).0
         })
         .find(|candidate| compiled.check_value(candidate, "").is_empty());
-    (fallback.unwrap_or(first), false)
+    match fallback {
+        Some(valid) => (valid, Fit::Valid),
+        None => (first, Fit::Invalid(why)),
+    }
 }
 
 fn generate(
@@ -178,16 +195,12 @@ impl Generator<'_> {
                 return Some(given.clone());
             }
         }
-        if let Some(first) = object
+        if let Some(chosen) = object
             .get("enum")
             .and_then(Value::as_array)
-            .and_then(|e| e.iter().find(|v| !v.is_null()))
+            .and_then(|values| self.enum_value(values))
         {
-            if self.afford(first) {
-                return Some(first.clone());
-            }
-            self.cut = true;
-            return Some(Value::Null);
+            return Some(chosen);
         }
         if let Some(branches) = object.get("allOf").and_then(Value::as_array) {
             return self.all_of(object, branches, depth);
@@ -236,6 +249,41 @@ impl Generator<'_> {
             Some("boolean") => Value::Bool(true),
             Some(_) => Value::Null,
         })
+    }
+
+    /// The first non-null `enum` value; when it does not fit the budget, the smallest one that
+    /// does, so the sample stays in the enum; when none fits, the shortest string cut and
+    /// marked (the sample says it is cut). `None` when the enum has no non-null value.
+    fn enum_value(&mut self, values: &[Value]) -> Option<Value> {
+        let first = values.iter().find(|v| !v.is_null())?;
+        if self.afford(first) {
+            return Some(first.clone());
+        }
+        let left = MAX_SAMPLE_BYTES.saturating_sub(self.bytes);
+        if let Some((size, smallest)) = values
+            .iter()
+            .filter(|v| !v.is_null())
+            .filter_map(|v| json_size_within(v, left).map(|size| (size, v)))
+            .min_by_key(|(size, _)| *size)
+        {
+            self.spend(size);
+            return Some(smallest.clone());
+        }
+        self.cut = true;
+        let Some(shortest) = values
+            .iter()
+            .filter_map(Value::as_str)
+            .min_by_key(|s| s.len())
+        else {
+            return Some(Value::Null);
+        };
+        let mut text: String = shortest
+            .chars()
+            .take(MAX_STRING_CHARS.saturating_sub(1).min(left))
+            .collect();
+        text.push(CUT_MARK);
+        self.spend(text.len());
+        Some(Value::String(text))
     }
 
     fn string(&mut self, object: &Map<String, Value>) -> Value {
@@ -828,13 +876,13 @@ mod tests {
         let schema = json!({"type": "string", "minLength": 1_000_000_000u64});
         let (text, cut) = valid_sample_within_budget(&doc, &schema, Direction::Request);
         let text = text.as_str().unwrap();
-        assert!(cut);
+        assert_eq!(cut, Fit::Cut);
         assert_eq!(text.chars().count(), MAX_STRING_CHARS);
         assert!(text.ends_with(CUT_MARK));
         let schema = json!({"type": "array", "minItems": u64::MAX, "items": {"type": "integer"}});
         assert_eq!(
             valid_sample_within_budget(&doc, &schema, Direction::Request),
-            (json!([0, 0, 0]), true)
+            (json!([0, 0, 0]), Fit::Cut)
         );
         let schema = json!({"type": "string", "minLength": 20, "maxLength": 10});
         assert_eq!(request(&doc, schema), json!("stringxxxx"), "max wins");
@@ -853,14 +901,14 @@ mod tests {
             .collect();
         let schema = json!({"type": "object", "properties": properties});
         let (sample, cut) = valid_sample_within_budget(&doc, &schema, Direction::Request);
-        assert!(cut);
+        assert_eq!(cut, Fit::Cut);
         let size = sample.to_string().len();
         assert!(size < MAX_SAMPLE_BYTES + 2 * MAX_STRING_CHARS, "{size}");
         let big: Vec<u32> = (0..100_000).collect();
         let schema = json!({"type": "array", "items": {"type": "integer"}, "example": big});
         assert_eq!(
             valid_sample_within_budget(&doc, &schema, Direction::Request),
-            (json!([0]), false),
+            (json!([0]), Fit::Valid),
             "an example over the budget is passed over for a generated sample"
         );
     }
@@ -875,7 +923,7 @@ mod tests {
             .collect();
         let schema = json!({"type": "object", "required": names, "properties": properties});
         let (sample, cut) = valid_sample_within_budget(&doc, &schema, Direction::Request);
-        assert!(cut);
+        assert_eq!(cut, Fit::Cut);
         assert_eq!(sample.as_object().unwrap().len(), 1000);
         assert_eq!(sample["f0"], json!(1));
         assert_eq!(sample["f999"], json!(0), "the smallest value of its type");

@@ -469,3 +469,53 @@ fn the_profile_flag_of_auth_may_stand_anywhere_on_the_line() {
     let status = stdout_of(&succeeds(&sandbox, &["--profile", "p2", "auth", "status"]));
     assert!(status.contains("profile: p2"), "{status}");
 }
+
+#[test]
+fn help_asked_of_help_shows_the_help_of_help() {
+    let sandbox = Sandbox::new();
+    for args in [&["help", "help"][..], &["help", "--help"], &["help", "-h"]] {
+        let output = succeeds(&sandbox, args);
+        let out = stdout_of(&output);
+        assert!(
+            out.contains("Usage: epilot help [<command>...]"),
+            "{args:?}: {out}"
+        );
+        assert!(stderr_of(&output).is_empty(), "{args:?}");
+    }
+    // A help flag after the words it asks about means the same as without it.
+    for (args, wanted) in [
+        (&["help", "user", "--help"][..], "getMeV2"),
+        (&["help", "user", "getMeV2", "-h"], "epilot user getMeV2"),
+        (
+            &["help", "definitions", "pull", "--help"],
+            "epilot definitions pull",
+        ),
+    ] {
+        let output = succeeds(&sandbox, args);
+        assert!(stdout_of(&output).contains(wanted), "{args:?}");
+    }
+}
+
+#[test]
+fn pull_refuses_names_together_with_all_and_fetches_nothing() {
+    let catalog = crate::server::Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    for args in [
+        &["definitions", "pull", "user", "--all"][..],
+        &["definitions", "pull", "--all", "user"],
+    ] {
+        let output = sandbox
+            .epilot()
+            .env("EPILOT_CATALOG_URL", &catalog.url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&output).contains("cannot be used with"),
+            "{args:?}"
+        );
+    }
+    catalog.assert_untouched();
+    assert!(!sandbox.path().join("cache").exists());
+}

@@ -939,3 +939,220 @@ fn o_dev_stdout_into_a_pipe_is_written_in_place() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), r#"{"a":1}"#);
 }
+
+#[test]
+fn jsonata_refuses_to_build_a_gigabyte_string() {
+    let sandbox = Sandbox::new();
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&[
+        "user",
+        "getMeV2",
+        "--mock",
+        "--jsonata",
+        r#"$length($eval("$pa" & "d('', 1000000000)"))"#,
+    ]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("$pad width 1000000000 is over 10000000 characters, the limit for --jsonata"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stdout().is_empty());
+    // Unguarded, this call alone takes 13 s and 3 GB.
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+}
+
+#[test]
+fn a_jsonata_expression_past_its_time_limit_ends_the_command() {
+    let sandbox = Sandbox::new();
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&[
+        "user",
+        "getMeV2",
+        "--mock",
+        "--timeout",
+        "1",
+        "--jsonata",
+        "$count([1..9000000].($string($)))",
+    ]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("it ran longer than 1 s, the limit for --jsonata"),
+        "{}",
+        run.stderr()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+}
+
+/// Owner, group and mode of `path`.
+fn owners_and_mode(path: &Path) -> (u32, u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).unwrap();
+    (meta.uid(), meta.gid(), meta.mode() & 0o7777)
+}
+
+#[test]
+fn o_keeps_the_owner_group_and_mode_of_the_file_it_replaces() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to give files to another group");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    // As a log or data file shared with a service: root:daemon 0640, and one of nobody's.
+    std::os::unix::fs::chown(&old, Some(0), Some(1)).unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let theirs = sandbox.write("out/theirs.json", "previous\n");
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(1)).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o660)).unwrap();
+    for (file, expected) in [(&old, (0, 1, 0o640)), (&theirs, (65534, 1, 0o660))] {
+        let output = get_me(&sandbox, &server.url)
+            .arg("-o")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert_eq!(std::fs::read_to_string(file).unwrap(), r#"{"new":true}"#);
+        assert_eq!(owners_and_mode(file), expected, "{}", file.display());
+    }
+}
+
+#[test]
+fn o_clears_the_group_bits_when_it_cannot_keep_the_group() {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !is_root() || !setpriv.exists() {
+        eprintln!("SKIPPED: needs root and setpriv to run as another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(200, r#"{"new":true}"#);
+    let sandbox = Sandbox::new();
+    let old = folder_with_old_file(&sandbox);
+    let folder = old.parent().unwrap();
+    std::fs::set_permissions(sandbox.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(folder, 65534);
+    // nobody's file in group daemon, which nobody is not a member of.
+    std::os::unix::fs::chown(&old, Some(65534), Some(1)).unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let output = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("epilot"))
+        .args(["user", "getMeV2", "-s", &server.url, "-t", "tok", "-o"])
+        .arg(&old)
+        .current_dir(folder)
+        .env_clear()
+        .env("HOME", folder)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), r#"{"new":true}"#);
+    // Group nobody must not get what group daemon had.
+    assert_eq!(owners_and_mode(&old), (65534, 65534, 0o604));
+}
+
+#[test]
+fn a_header_given_twice_is_sent_twice_in_order_and_the_curl_line_shows_both() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    let headers = ["-H", "X-A: one", "-H", "x-a: two", "-H", "User-Agent: mine"];
+    let output = get_me(&sandbox, &server.url)
+        .args(headers)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let request = server.single();
+    let sent: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-a") || n.eq_ignore_ascii_case("user-agent"))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect();
+    let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+    assert_eq!(
+        sent,
+        [
+            pair("x-a", "one"),
+            pair("x-a", "two"),
+            pair("user-agent", "mine")
+        ]
+    );
+
+    let dry = get_me(&sandbox, &server.url)
+        .args(headers)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    let shown = format!("{}{}", stdout_of(&dry), stderr_of(&dry));
+    let curl = &shown[shown.find("curl").expect("a curl line")..];
+    let one = curl.find("-H 'X-A: one'").expect(curl);
+    let two = curl.find("-H 'x-a: two'").expect(curl);
+    assert!(one < two, "{curl}");
+}
+
+/// A definition whose response schemas the sample placeholders have trouble with: an enum of
+/// values over the sample budget, and a pattern no placeholder matches.
+fn awkward_definition(sandbox: &Sandbox) -> std::path::PathBuf {
+    let long = |c: &str, n: usize| serde_json::Value::String(c.repeat(n));
+    let object_of = |name: &str, schema: serde_json::Value| serde_json::json!({"type": "object", "required": [name], "properties": {name: schema}});
+    let operation = |id: &str, schema: serde_json::Value| {
+        serde_json::json!({"get": {"operationId": id, "responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": schema}}}}}})
+    };
+    let document = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "awkward", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9"}],
+        "paths": {
+            "/kind": operation("getKind", object_of("kind", serde_json::json!(
+                {"type": "string", "enum": [long("B", 90_000), long("x", 1000), long("A", 70_000)]}))),
+            "/huge": operation("getHuge", serde_json::json!(
+                {"type": "string", "enum": [long("B", 90_000), long("A", 70_000)]})),
+            "/code": operation("getCode", object_of("code", serde_json::json!(
+                {"type": "string", "pattern": "^(a+)+$"}))),
+        }
+    });
+    sandbox.write("awkward.json", &document.to_string())
+}
+
+fn mock(sandbox: &Sandbox, spec: &Path, operation: &str) -> (serde_json::Value, String) {
+    let output = sandbox
+        .epilot()
+        .args(["awkward", operation, "--mock", "--definition"])
+        .arg(spec)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let body = serde_json::from_str(&stdout_of(&output)).expect("a JSON mock answer");
+    (body, stderr_of(&output))
+}
+
+#[test]
+fn a_mock_enum_over_the_budget_takes_a_value_that_fits_or_a_cut_one_it_owns_up_to() {
+    let sandbox = Sandbox::new();
+    let spec = awkward_definition(&sandbox);
+    // The first value is over the budget, the second fits: still a value of the enum.
+    let (body, notes) = mock(&sandbox, &spec, "getKind");
+    assert_eq!(body["kind"], "x".repeat(1000));
+    assert!(notes.is_empty(), "{notes}");
+    // None fits: the shortest, cut, and stderr says so.
+    let (body, notes) = mock(&sandbox, &spec, "getHuge");
+    let text = body.as_str().expect("a string, not null");
+    assert!(text.starts_with("AAAA") && text.ends_with('…'), "{text}");
+    assert!(notes.contains("cut short"), "{notes}");
+}
+
+#[test]
+fn a_mock_answer_that_cannot_meet_its_pattern_says_so() {
+    let sandbox = Sandbox::new();
+    let spec = awkward_definition(&sandbox);
+    let (_, notes) = mock(&sandbox, &spec, "getCode");
+    assert!(
+        notes.contains("not valid for its own schema") && notes.contains("^(a+)+$"),
+        "{notes}"
+    );
+}
