@@ -125,7 +125,7 @@ fn shared_args() -> Vec<Arg> {
             .long("cacert")
             .value_name("FILE")
             .value_parser(clap::value_parser!(PathBuf))
-            .help("Also trust the CA certificates in this PEM file"),
+            .help("Trust the CA certificates in this PEM file instead of the system's"),
         switch("insecure").long("insecure").help("Do not verify TLS certificates (warns)"),
         switch("insecure-http")
             .long("insecure-http")
