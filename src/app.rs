@@ -191,6 +191,11 @@ fn print_root_help(env: &mut Env<'_>) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// `epilot 'api'` and its `--definition`, quoted: the start of every command printed for it.
+fn invocation_of(loaded: &LoadedApi) -> String {
+    help::invocation(&loaded.api.name, loaded.definition.as_deref())
+}
+
 fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
     let entry = loaded.api.find(name).ok_or_else(|| {
         let hint = did_you_mean(name, loaded.api.operation_names())
@@ -201,8 +206,8 @@ fn find_operation(loaded: &LoadedApi, name: &str) -> Result<spec::Operation> {
             loaded.api.name
         ))
         .with_help(format!(
-            "{hint}run `epilot {}` to list its operations",
-            loaded.api.name
+            "{hint}run `{}` to list its operations",
+            invocation_of(loaded)
         ))
     })?;
     index::resolve_operation(&loaded.document, entry)
@@ -261,8 +266,8 @@ fn check_input(
         problems.push(violation::Violation::new(
             "body",
             format!(
-                "is required: pass it with -d '<json>', -d @file, or on stdin (cat body.json | epilot {} {})",
-                loaded.api.name, shell_quote(&op.entry.name)
+                "is required: pass it with -d '<json>', -d @file, or on stdin (cat body.json | {} {})",
+                invocation_of(loaded), shell_quote(&op.entry.name)
             ),
         ));
     }
@@ -399,8 +404,8 @@ fn refuse_unanswerable(call: &Call<'_>, env: &Env<'_>) -> Result<()> {
         return Err(
             Error::usage("--guided asks at a terminal, but stdin or stdout is not one").with_help(
                 format!(
-                    "pass the values as flags; `epilot {} {} --help` lists them",
-                    call.loaded.api.name,
+                    "pass the values as flags; `{} {} --help` lists them",
+                    invocation_of(call.loaded),
                     shell_quote(&call.op.entry.name)
                 ),
             ),

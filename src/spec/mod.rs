@@ -23,6 +23,9 @@ pub struct LoadedApi {
     pub origin: Origin,
     /// Lines for stderr about how the document was chosen (an override in force or ignored).
     pub notes: Vec<String>,
+    /// The `--definition` it was loaded from, as typed: every command printed for this API
+    /// repeats it, so a pasted hint does not fall back to the bundled API (and its server).
+    pub definition: Option<String>,
 }
 
 /// Loads the document for `api` (see `find_document`), normalises and indexes it.
@@ -44,6 +47,7 @@ pub fn load(
         document,
         origin,
         notes,
+        definition: definition.map(str::to_owned),
     })
 }
 

@@ -898,9 +898,71 @@ fn an_operation_name_in_a_suggested_command_is_one_quoted_word() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
     let err = stderr_of(&output);
     assert!(
-        err.contains("(cat body.json | epilot t 'make;touch pwned')"),
+        err.contains("(cat body.json | epilot t --definition "),
         "{err}"
     );
+    assert!(err.contains(" 'make;touch pwned')"), "{err}");
+}
+
+/// Every hint that names a command keeps `--definition`: pasted without it, the command would
+/// reach the bundled API of that name (its server, with the stored token).
+#[test]
+fn hints_about_an_api_from_a_definition_keep_the_definition_when_pasted() {
+    let sandbox = Sandbox::new();
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9"}],
+        "paths": {"/x": {"post": {
+            "operationId": "createThing",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"description": "ok"}}
+        }}}
+    });
+    sandbox.write("my user.json", &spec.to_string());
+    let run = |args: &[&str]| {
+        let output = sandbox
+            .epilot()
+            .args(args)
+            .args(["--definition", "my user.json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+        stderr_of(&output)
+    };
+    let between = |text: &str, start: &str, end: &str| {
+        let from = text.find(start).unwrap_or_else(|| panic!("{text}")) + start.len();
+        text[from..][..text[from..].find(end).unwrap()].to_owned()
+    };
+
+    let err = run(&["user", "createThing", "--no-interactive"]);
+    let body_hint = between(&err, "(cat body.json | ", ")");
+    assert_eq!(
+        body_hint,
+        "epilot user --definition 'my user.json' createThing"
+    );
+    let sent = paste(&sandbox, &body_hint, "-d '{}' --dry-run");
+    assert!(
+        stdout_of(&sent).contains("http://127.0.0.1:9/x"),
+        "{}{}",
+        stdout_of(&sent),
+        stderr_of(&sent)
+    );
+
+    let err = run(&["user", "getMe"]);
+    let list_hint = between(&err, "run `", "`");
+    assert_eq!(list_hint, "epilot user --definition 'my user.json'");
+    assert!(stdout_of(&paste(&sandbox, &list_hint, "")).contains("createThing"));
+
+    let err = run(&["user", "createThing", "--guided"]);
+    let help_hint = between(&err, "flags; `", "`");
+    assert_eq!(
+        help_hint,
+        "epilot user --definition 'my user.json' createThing --help"
+    );
+    let help = paste(&sandbox, &help_hint, "");
+    assert!(help.status.success(), "{}", stderr_of(&help));
+    assert!(stdout_of(&help).contains("createThing"));
 }
 
 /// A printed command line run by `sh` in the sandbox, with this build's `epilot` on PATH and
