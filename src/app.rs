@@ -488,12 +488,14 @@ fn prepare(
     };
     let profile_name = profile.map(|(name, _)| name);
     let token = token_for(op, options, env, prompter, profile_name, &to, &mut withheld)?;
-    let mut headers = profile_headers(profile, url.origin(), &chosen, &mut withheld);
+    let mut headers = profile_headers(profile, url.origin(), &chosen, &mut withheld)?;
     if !withheld.is_empty() {
         let note = auth::withheld_note(&withheld, url.origin(), &base_url);
         let _ = writeln!(env.stderr, "{note}");
     }
-    headers.extend(options.headers.iter().cloned());
+    for typed in &options.headers {
+        headers.push(request::parse_header(typed)?);
+    }
     let prepared = request::build(request::Plan {
         op,
         values,
@@ -616,22 +618,30 @@ fn chosen_origins(
 }
 
 /// The selected profile's organisation and headers, for a destination that may receive them;
-/// otherwise named in `withheld`.
+/// otherwise named in `withheld`. The headers are secrets whatever their names, so they are
+/// masked wherever the request is shown; the organisation id is not one.
 fn profile_headers(
     profile: Option<(&str, &crate::state::profiles::Profile)>,
     origin: &request::url::Origin,
     chosen: &[request::url::Origin],
     withheld: &mut Vec<String>,
-) -> Vec<String> {
+) -> Result<Vec<request::Header>> {
     let Some((name, profile)) = profile else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    let headers = profile.request_headers();
-    if headers.is_empty() || auth::may_receive_ambient(origin, chosen) {
-        return headers;
+    if profile.request_headers().is_empty() {
+        return Ok(Vec::new());
     }
-    withheld.push(profile.describe_headers(name));
-    Vec::new()
+    if !auth::may_receive_ambient(origin, chosen) {
+        withheld.push(profile.describe_headers(name));
+        return Ok(Vec::new());
+    }
+    let organisation = profile.org_header().map(|h| request::parse_header(&h));
+    let secrets = profile
+        .headers
+        .iter()
+        .map(|h| request::parse_header(h).map(request::Header::into_masked));
+    organisation.into_iter().chain(secrets).collect()
 }
 
 /// The token this request carries, if any: resolved by precedence (with a masked prompt as the

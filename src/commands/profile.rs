@@ -345,15 +345,20 @@ mod show {
         write_out(format!("{}\n", lines.join("\n")).as_bytes(), env)
     }
 
-    /// A saved header as `profile show` prints it: secret values masked.
+    /// A saved header as `profile show` prints it: the value masked, as every profile
+    /// header is a secret whatever its name (README "Where a token may go").
     fn shown_header(text: &str) -> String {
         match crate::request::parse_header(text) {
-            Ok(h) if crate::request::is_sensitive(&h.name) => format!(
+            Ok(h) => format!(
                 "header: {}: {}",
                 h.name,
                 crate::request::secret::mask(h.value.expose())
             ),
-            _ => format!("header: {text}"),
+            // Hand-edited and unreadable: its value is still not shown.
+            Err(_) => format!(
+                "header: {}: *** (not a valid header)",
+                crate::text::escape_controls(text.split(':').next().unwrap_or_default())
+            ),
         }
     }
 }

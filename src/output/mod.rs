@@ -43,8 +43,8 @@ pub struct Settings {
 /// How long a `--jsonata` evaluation may run unless `--timeout` is shorter.
 pub const JSONATA_TIME_LIMIT: Duration = Duration::from_secs(10);
 
-fn shown_header_value(name: &str, value: &str) -> String {
-    if is_sensitive(name) {
+fn shown_header_value(masked: bool, value: &str) -> String {
+    if masked {
         mask(value)
     } else {
         value.to_string()
@@ -92,7 +92,7 @@ fn write_request(
             out,
             "{prefix}{}: {}",
             escape_controls(&header.name),
-            escape_controls(&shown_header_value(&header.name, header.value.expose()))
+            escape_controls(&shown_header_value(header.masked, header.value.expose()))
         )?;
     }
     if let Some(body) = &request.body {
@@ -140,7 +140,7 @@ pub fn write_response_head(err: &mut dyn Write, response: &Response) -> io::Resu
         writeln!(
             err,
             "< {name}: {}",
-            escape_controls(&shown_header_value(name, value))
+            escape_controls(&shown_header_value(is_sensitive(name), value))
         )?;
     }
     writeln!(err)

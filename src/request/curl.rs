@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::{is_sensitive, Header, PreparedRequest, Token};
+use super::{Header, PreparedRequest, Token};
 use crate::input::body::{FormField, FormValue};
 use crate::spec::Method;
 use crate::text::shell_quote;
@@ -50,7 +50,7 @@ fn header_argument(header: &Header, token: Option<&Token>) -> (String, Option<St
         let argument = "\"Authorization: Bearer $EPILOT_TOKEN\"".to_string();
         return (argument, Some("EPILOT_TOKEN".into()));
     }
-    if is_sensitive(name) {
+    if header.masked {
         let variable = variable_for(name);
         let argument = format!("{}\"${variable}\"", shell_quote(&format!("{name}: ")));
         return (argument, Some(variable));
@@ -181,12 +181,8 @@ pub fn command(request: &PreparedRequest, token: Option<&Token>) -> String {
 mod tests {
     use super::*;
     use crate::request::secret::Secret;
-
     fn header(name: &str, value: &str) -> Header {
-        Header {
-            name: name.into(),
-            value: Secret::from(value.to_string()),
-        }
+        Header::new(name, value)
     }
 
     fn request(method: Method, headers: Vec<Header>, body: Option<&[u8]>) -> PreparedRequest {

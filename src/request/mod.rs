@@ -21,6 +21,30 @@ use crate::spec::{Auth, Location, Method, Operation, Origin, Server};
 pub struct Header {
     pub name: String,
     pub value: Secret,
+    /// Shown masked wherever a request is printed (`-v`, `--dry-run`, the curl line reads it
+    /// from the environment): set for credential names ([`is_sensitive`]) and for every
+    /// header a profile adds, whatever its name (README "Where a token may go").
+    pub masked: bool,
+}
+
+impl Header {
+    /// A header masked when its name says it is a credential.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Header {
+        let name = name.into();
+        Header {
+            masked: is_sensitive(&name),
+            name,
+            value: Secret::from(value.into()),
+        }
+    }
+
+    /// The same header, masked whatever its name: a profile's headers are secrets.
+    pub fn into_masked(self) -> Header {
+        Header {
+            masked: true,
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,8 +170,9 @@ pub struct Plan<'a> {
     /// From [`url_for`], so the secrets were decided on the URL that is sent.
     pub url: &'a Url,
     pub token: Option<&'a Token>,
-    /// `-H 'Key: Value'` as typed.
-    pub headers: &'a [String],
+    /// The profile's headers, then `-H 'Key: Value'` as typed, parsed by [`parse_header`]
+    /// (a profile's marked [`Header::into_masked`]).
+    pub headers: &'a [Header],
 }
 
 pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
@@ -160,10 +185,10 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
         match param.location {
             Location::Header => {
                 check_spec_name(op, param, "header")?;
-                headers.push(Header {
-                    name: param.name.clone(),
-                    value: Secret::from(style::header_value(param, value)),
-                });
+                headers.push(Header::new(
+                    param.name.clone(),
+                    style::header_value(param, value),
+                ));
             }
             Location::Cookie => {
                 check_spec_name(op, param, "cookie")?;
@@ -173,22 +198,19 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
         }
     }
     if !cookies.is_empty() {
-        headers.push(Header {
-            name: "Cookie".into(),
-            value: Secret::from(cookies.join("; ")),
-        });
+        headers.push(Header::new("Cookie", cookies.join("; ")));
     }
-    headers.push(Header {
-        name: "User-Agent".into(),
-        value: Secret::from(format!("epilot/{}", env!("CARGO_PKG_VERSION"))),
-    });
+    headers.push(Header::new(
+        "User-Agent",
+        format!("epilot/{}", env!("CARGO_PKG_VERSION")),
+    ));
 
     if let Some(token) = plan.token {
         if op.auth == Auth::Bearer || token.explicit {
-            headers.push(Header {
-                name: "Authorization".into(),
-                value: Secret::from(format!("Bearer {}", token.value.expose())),
-            });
+            headers.push(Header::new(
+                "Authorization",
+                format!("Bearer {}", token.value.expose()),
+            ));
         }
     }
 
@@ -202,10 +224,7 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
                 }
                 _ => "application/octet-stream".to_string(),
             };
-            headers.push(Header {
-                name: "Content-Type".into(),
-                value: Secret::from(content_type),
-            });
+            headers.push(Header::new("Content-Type", content_type));
             (Some(bytes), None)
         }
         Some(BodyInput::Form(fields)) => {
@@ -234,21 +253,14 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
                     multipart::encode(&fields, &boundary),
                 )
             };
-            headers.push(Header {
-                name: "Content-Type".into(),
-                value: Secret::from(content_type),
-            });
+            headers.push(Header::new("Content-Type", content_type));
             (Some(bytes), Some(fields))
         }
     };
 
     // User headers come last and replace generated ones of the same name; a name typed more
     // than once is sent once per -H, in order, as curl does.
-    let typed = plan
-        .headers
-        .iter()
-        .map(|raw| parse_header(raw))
-        .collect::<Result<Vec<_>>>()?;
+    let typed = plan.headers.to_vec();
     headers.retain(|h| !typed.iter().any(|t| t.name.eq_ignore_ascii_case(&h.name)));
     headers.extend(typed);
 
@@ -355,10 +367,7 @@ pub fn parse_header(raw: &str) -> Result<Header> {
     };
     let (name, value) = (name.trim(), value.trim());
     check_header(name, value)?;
-    Ok(Header {
-        name: name.to_string(),
-        value: Secret::from(value.to_string()),
-    })
+    Ok(Header::new(name.to_string(), value.to_string()))
 }
 
 /// Whether a header's value is a credential that must be masked in anything shown.
@@ -426,7 +435,7 @@ mod tests {
             body: None,
             url: &url_for(&op, &values, &base).unwrap(),
             token: Some(&token(false)),
-            headers: &["X-Extra: 1".to_string()],
+            headers: &[Header::new("X-Extra", "1")],
         })
         .unwrap();
         assert_eq!(
@@ -652,7 +661,7 @@ mod tests {
                 {"name": "a;admin", "in": "cookie", "schema": {"type": "string"}}
             ], "responses": {}}}}});
         let op = op(&doc, "get");
-        let run = |pairs: &[&str], headers: &[String]| {
+        let run = |pairs: &[&str], headers: &[Header]| {
             let pairs: Vec<String> = pairs.iter().map(|s| s.to_string()).collect();
             let values = params::collect(&op, &["..".to_string()], &pairs, true)
                 .unwrap()
@@ -674,7 +683,7 @@ mod tests {
         let e = run(&["X-Trace=a\r\nInjected: 1"], &[]).unwrap_err();
         assert_eq!(e.kind.exit_code(), 2);
         assert!(e.message.contains("U+000D"), "{}", e.message);
-        let e = run(&[], &["X-Bad: \u{1b}[2J".to_string()]).unwrap_err();
+        let e = run(&[], &[Header::new("X-Bad", "\u{1b}[2J")]).unwrap_err();
         assert_eq!(e.kind.exit_code(), 2);
         let sent = run(&["X-Trace=a\tb"], &[]).unwrap();
         assert_eq!(sent.url, "http://h/items/%2E%2E");

@@ -27,12 +27,16 @@ pub struct Profile {
 impl Profile {
     /// The headers a request gets from this profile (the organisation as `x-epilot-org-id`).
     pub fn request_headers(&self) -> Vec<String> {
-        let mut headers = Vec::new();
-        if let Some(org) = &self.org_id {
-            headers.push(format!("x-epilot-org-id: {org}"));
-        }
+        let mut headers: Vec<String> = self.org_header().into_iter().collect();
         headers.extend(self.headers.iter().cloned());
         headers
+    }
+
+    /// The organisation as the header that carries it, if the profile has one.
+    pub fn org_header(&self) -> Option<String> {
+        self.org_id
+            .as_ref()
+            .map(|org| format!("x-epilot-org-id: {org}"))
     }
 
     /// Names what [`Profile::request_headers`] sends, never the values: for a note saying they

@@ -431,7 +431,7 @@ fn refuse_secrets_in_clear(
     let secrets: Vec<&str> = request
         .headers
         .iter()
-        .filter(|h| crate::request::is_sensitive(&h.name))
+        .filter(|h| h.masked)
         .map(|h| h.name.as_str())
         .collect();
     if !plain || chosen.loopback || insecure_http || secrets.is_empty() {
@@ -590,21 +590,16 @@ fn fetch(
     last_modified: Option<&str>,
     timeout: Duration,
 ) -> Result<Fetched> {
-    let mut headers = vec![crate::request::Header {
-        name: "Accept".into(),
-        value: crate::request::secret::Secret::from(
-            "application/yaml, application/json, text/yaml, */*".to_string(),
-        ),
-    }];
+    let mut headers = vec![crate::request::Header::new(
+        "Accept",
+        "application/yaml, application/json, text/yaml, */*",
+    )];
     for (name, value) in [
         ("If-None-Match", etag),
         ("If-Modified-Since", last_modified),
     ] {
         if let Some(value) = value {
-            headers.push(crate::request::Header {
-                name: name.into(),
-                value: crate::request::secret::Secret::from(value.to_string()),
-            });
+            headers.push(crate::request::Header::new(name, value));
         }
     }
     let request = PreparedRequest {
@@ -842,10 +837,10 @@ mod tests {
         let request = |url: &str| PreparedRequest {
             method: Method::Get,
             url: url.into(),
-            headers: vec![crate::request::Header {
-                name: "Authorization".into(),
-                value: crate::request::secret::Secret::from("Bearer sekrit".to_string()),
-            }],
+            headers: vec![crate::request::Header::new(
+                "Authorization",
+                "Bearer sekrit",
+            )],
             body: None,
             form: None,
         };

@@ -200,14 +200,10 @@ fn normalize(path_and_query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::secret::Secret;
     use crate::request::Header;
 
     fn request(method: Method, url: &str, body: Option<&str>) -> PreparedRequest {
-        let header = |name: &str, value: &str| Header {
-            name: name.into(),
-            value: Secret::from(value.to_string()),
-        };
+        let header = Header::new;
         PreparedRequest {
             method,
             url: url.into(),
@@ -350,10 +346,9 @@ mod tests {
     #[test]
     fn a_definition_download_keeps_revalidating_on_another_origin() {
         let mut download = request(Method::Get, "https://docs.test/user.yaml", None);
-        download.headers.push(Header {
-            name: "If-None-Match".into(),
-            value: Secret::from("\"v1\"".to_string()),
-        });
+        download
+            .headers
+            .push(Header::new("If-None-Match", "\"v1\""));
         let hop = next(&download, 302, Some("https://cdn.test/user.yaml"))
             .unwrap()
             .unwrap();

@@ -411,3 +411,68 @@ fn a_server_with_a_password_in_it_is_refused_without_showing_it() {
     }
     api.assert_untouched();
 }
+
+/// A profile's headers are secrets whatever their names: `profile show`, `-v` and `--dry-run`
+/// never print their values (the curl line reads them from `$EPILOT_HEADER_<NAME>`), while
+/// the server still gets them and the organisation id is shown.
+#[test]
+fn every_header_from_a_profile_is_masked_wherever_the_request_is_shown() {
+    let sandbox = Sandbox::new();
+    let api = Server::json(200, "{}");
+    let secrets = [
+        ("X-Access-Key", "access-SECRET-1"),
+        ("X-Auth", "auth-SECRET-2"),
+        ("Ocp-Apim-Subscription-Key", "apim-SECRET-3"),
+    ];
+    let mut create = vec![
+        "profile".to_string(),
+        "create".into(),
+        "p".into(),
+        "--server".into(),
+        api.url.clone(),
+        "--org-id".into(),
+        ORG.into(),
+    ];
+    for (name, value) in secrets {
+        create.extend(["-H".to_string(), format!("{name}: {value}")]);
+    }
+    let create: Vec<&str> = create.iter().map(String::as_str).collect();
+    sandbox.run(&create).success();
+    let definition = spec(&sandbox, "http://127.0.0.1:9", "/x/{id}");
+    let assert_masked = |printed: &str| {
+        for (name, value) in secrets {
+            assert!(!printed.contains(value), "{value} printed: {printed}");
+            assert!(printed.contains(name), "{name} not named: {printed}");
+        }
+    };
+
+    let show = sandbox.run(&["profile", "show", "p"]).success();
+    assert_masked(&show.stdout());
+    assert!(show.stdout().contains(ORG));
+
+    let verbose = sandbox
+        .run(&["t", "op", "1", "--definition", &definition, "-v"])
+        .success();
+    assert_masked(&format!("{}{}", verbose.stdout(), verbose.stderr()));
+    let got = api.single();
+    for (name, value) in secrets {
+        assert_eq!(got.header(name), Some(value));
+    }
+
+    let dry = sandbox
+        .run(&["t", "op", "1", "--definition", &definition, "--dry-run"])
+        .success();
+    let printed = dry.stdout();
+    assert_masked(&printed);
+    assert!(
+        printed.contains(&format!("x-epilot-org-id: {ORG}")),
+        "{printed}"
+    );
+    for variable in [
+        "EPILOT_HEADER_X_ACCESS_KEY",
+        "EPILOT_HEADER_X_AUTH",
+        "EPILOT_HEADER_OCP_APIM_SUBSCRIPTION_KEY",
+    ] {
+        assert!(printed.contains(&format!("\"${variable}\"")), "{printed}");
+    }
+}
