@@ -722,22 +722,26 @@ fn transport_settings(options: &Options, env: &mut Env<'_>) -> transport::Settin
     }
 }
 
-/// `-v`: a retry or a redirect, and what changed on the way.
+/// `-v`: a retry or a redirect, and what changed on the way. Every line can carry a server's
+/// text (a `Location`, a reason, header names), so its control characters are shown escaped.
 fn write_transport_event(stderr: &mut dyn Write, event: &transport::Event) {
+    let line = |stderr: &mut dyn Write, text: String| {
+        let _ = writeln!(stderr, "* {}", crate::text::escape_controls(&text));
+    };
     match event {
-        transport::Event::Retry(retry) => {
-            let _ = writeln!(
-                stderr,
-                "* attempt {} failed ({}); retrying in {:.1}s",
+        transport::Event::Retry(retry) => line(
+            stderr,
+            format!(
+                "attempt {} failed ({}); retrying in {:.1}s",
                 retry.attempt,
                 retry.reason,
                 retry.wait.as_secs_f64()
-            );
-        }
+            ),
+        ),
         transport::Event::Redirect { status, to, notes } => {
-            let _ = writeln!(stderr, "* {status}: following the redirect to {to}");
+            line(stderr, format!("{status}: following the redirect to {to}"));
             for note in notes {
-                let _ = writeln!(stderr, "* {note}");
+                line(stderr, note.clone());
             }
         }
     }

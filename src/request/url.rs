@@ -191,7 +191,8 @@ impl fmt::Display for Url {
 
 /// `text` with whatever sits before an `@` in its authority masked, for messages.
 pub fn redacted(text: &str) -> String {
-    let start = text.find("://").map_or(0, |i| i + 3);
+    // `//`, not `://`: a scheme-relative reference (`//u:pw@host/`) carries user info too.
+    let start = text.find("//").map_or(0, |i| i + 2);
     let end = text[start..]
         .find(['/', '?', '#'])
         .map_or(text.len(), |i| i + start);
@@ -350,6 +351,11 @@ mod tests {
             "https://***@h.example/v1@x"
         );
         assert_eq!(redacted("h.example/a@b"), "h.example/a@b");
+        assert_eq!(
+            redacted("http://u:SRVPASS WORD@127.0.0.1:1/"),
+            "http://***@127.0.0.1:1/"
+        );
+        assert_eq!(redacted("//u:pw@h.example/x"), "//***@h.example/x");
         assert_eq!(redacted("https://h.example"), "https://h.example");
     }
 

@@ -59,8 +59,9 @@ pub fn next(request: &PreparedRequest, status: u16, location: Option<&str>) -> R
         .filter(|url| origin(url).is_some())
         .ok_or_else(|| {
             Error::network(format!(
-                "{} redirected ({status}) to `{location}`, which is not an http(s) URL",
-                request.url
+                "{} redirected ({status}) to `{}`, which is not an http(s) URL",
+                request.url,
+                crate::request::url::redacted(location)
             ))
         })?;
     if let Some(masked) = masked_userinfo(&target) {

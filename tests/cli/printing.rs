@@ -1209,3 +1209,52 @@ fn hints_quote_the_paths_they_name_and_listings_mask_a_servers_user_info() {
         );
     }
 }
+
+/// `-v`'s transport lines carry a server's `Location`: its control characters (a C1 CSI,
+/// a right-to-left override) are shown escaped, never written to the terminal.
+#[test]
+fn a_redirect_location_is_shown_escaped_by_verbose() {
+    // Raw bytes: tiny_http refuses a header value that is not ASCII.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let Ok(mut writer) = stream.try_clone() else {
+                continue;
+            };
+            let Some(wire) = read_request(stream) else {
+                continue;
+            };
+            let answer: &[u8] = if wire.target == "/x" {
+                "HTTP/1.1 302 Found\r\nLocation: /l\u{9b}31m\u{202e}txt\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".as_bytes()
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+            };
+            let _ = writer.write_all(answer);
+        }
+    });
+    let sandbox = Sandbox::new();
+    let spec = serde_json::json!({
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": url}],
+        "paths": {"/x": {"get": {"operationId": "op", "responses": {"200": {"description": "ok"}}}}}
+    });
+    let definition = sandbox.write("t.json", &spec.to_string());
+    let output = sandbox
+        .epilot()
+        .args(["t", "op", "-v", "--definition"])
+        .arg(&definition)
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    let line = err
+        .lines()
+        .find(|l| l.contains("following the redirect"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(!line.contains(['\u{9b}', '\u{202e}']), "{line:?}");
+    assert!(
+        line.contains("\\u{9b}") || line.contains("%C2%9B"),
+        "{line:?}"
+    );
+}

@@ -476,3 +476,28 @@ fn every_header_from_a_profile_is_masked_wherever_the_request_is_shown() {
         assert!(printed.contains(&format!("\"${variable}\"")), "{printed}");
     }
 }
+
+/// A redirect whose user info does not parse (a space in the password) is refused as not a
+/// URL, and the message shows the address with its user info masked.
+#[test]
+fn a_redirect_that_does_not_parse_is_echoed_without_its_password() {
+    let server = Server::start(|_| {
+        let mut reply = crate::server::Reply::json(302, "{}");
+        reply.headers.push((
+            "Location".into(),
+            "http://u:SRVPASS WORD@127.0.0.1:1/".into(),
+        ));
+        reply
+    });
+    let sandbox = Sandbox::new();
+    let definition = spec(&sandbox, &server.url, "/x/{id}");
+    let output = sandbox
+        .epilot()
+        .args(["t", "op", "1", "--definition", &definition, "-v"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(!err.contains("SRVPASS"), "{err}");
+    assert!(err.contains("`http://***@127.0.0.1:1/`"), "{err}");
+}
