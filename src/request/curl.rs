@@ -41,17 +41,32 @@ fn carries_ambient_token(header: &Header, token: Option<&Token>) -> bool {
     })
 }
 
-/// The `-H` argument for one header, and the variable it reads, if any. curl drops a header
-/// given as `Name:` with nothing after it, so an empty value is written `Name;`, curl's way
-/// of sending it empty.
-fn header_argument(header: &Header, token: Option<&Token>) -> (String, Option<String>) {
+/// The variable for a masked header: [`variable_for`] its name, numbered (`_2`, `_3`) when
+/// another masked header already reads that one (a profile's `Cookie` and a typed one carry
+/// two values; `X-Key` and `X_Key` map to one name).
+fn unused_variable(header: &str, taken: &[String]) -> String {
+    let base = variable_for(header);
+    std::iter::once(base.clone())
+        .chain((2..).map(|n| format!("{base}_{n}")))
+        .find(|v| !taken.contains(v))
+        .unwrap_or(base)
+}
+
+/// The `-H` argument for one header, and the variable it reads, if any (`taken`: those read
+/// already). curl drops a header given as `Name:` with nothing after it, so an empty value
+/// is written `Name;`, curl's way of sending it empty.
+fn header_argument(
+    header: &Header,
+    token: Option<&Token>,
+    taken: &[String],
+) -> (String, Option<String>) {
     let (name, value) = (header.name.as_str(), header.value.expose());
     if carries_ambient_token(header, token) {
         let argument = "\"Authorization: Bearer $EPILOT_TOKEN\"".to_string();
         return (argument, Some("EPILOT_TOKEN".into()));
     }
     if header.masked {
-        let variable = variable_for(name);
+        let variable = unused_variable(name, taken);
         let argument = format!("{}\"${variable}\"", shell_quote(&format!("{name}: ")));
         return (argument, Some(variable));
     }
@@ -122,6 +137,11 @@ fn printf_format(body: &[u8]) -> String {
     format!("'{out}'")
 }
 
+/// The longest body written as one `--data-raw` word. Linux refuses to start a program with
+/// one argument over 128 KiB (`MAX_ARG_STRLEN`), and quoting can make the word longer than
+/// the body; a larger body goes through the shell's own `printf`, which no such limit binds.
+const LONGEST_WORD: usize = 64 * 1024;
+
 /// The curl command for `request`; `token` is the token epilot decided to send, if any.
 pub fn command(request: &PreparedRequest, token: Option<&Token>) -> String {
     let multipart = request.form.as_ref().filter(|_| {
@@ -153,14 +173,14 @@ pub fn command(request: &PreparedRequest, token: Option<&Token>) -> String {
         if multipart.is_some() && header.name.eq_ignore_ascii_case("content-type") {
             continue;
         }
-        let (argument, variable) = header_argument(header, token);
+        let (argument, variable) = header_argument(header, token, &variables);
         parts.push(format!("-H {argument}"));
         variables.extend(variable.filter(|v| !variables.contains(v)));
     }
     match (multipart, &request.body) {
         (Some(fields), _) => parts.extend(fields.iter().map(form_argument)),
         (None, Some(body)) => match std::str::from_utf8(body) {
-            Ok(text) if !text.contains('\0') => {
+            Ok(text) if !text.contains('\0') && text.len() <= LONGEST_WORD => {
                 parts.push(format!("--data-raw {}", shell_quote(text)))
             }
             _ => {
@@ -266,6 +286,24 @@ mod tests {
         let curl = command_of(&request(Method::Post, vec![], Some(b"a\0b")));
         assert!(curl.starts_with("printf 'a\\000b' | curl"), "{curl}");
         assert!(curl.ends_with("--data-binary @-"), "{curl}");
+    }
+
+    #[test]
+    fn a_variable_already_read_is_numbered() {
+        let taken = vec!["EPILOT_HEADER_X_KEY".to_string()];
+        assert_eq!(unused_variable("Cookie", &taken), "EPILOT_HEADER_COOKIE");
+        assert_eq!(unused_variable("X_Key", &taken), "EPILOT_HEADER_X_KEY_2");
+        let taken = [taken, vec!["EPILOT_HEADER_X_KEY_2".to_string()]].concat();
+        assert_eq!(unused_variable("x-key", &taken), "EPILOT_HEADER_X_KEY_3");
+    }
+
+    #[test]
+    fn a_large_body_goes_through_printf() {
+        let body = "'".repeat(LONGEST_WORD + 1);
+        let request = request(Method::Post, vec![], Some(body.as_bytes()));
+        let curl = command(&request, None);
+        assert!(curl.starts_with("printf '"), "{}", &curl[..40]);
+        assert!(curl.ends_with("--data-binary @-"));
     }
 
     #[test]

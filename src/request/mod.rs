@@ -261,6 +261,21 @@ pub fn build(plan: Plan<'_>) -> Result<PreparedRequest> {
     // User headers come last and replace generated ones of the same name; a name typed more
     // than once is sent once per -H, in order, as curl does.
     let typed = plan.headers.to_vec();
+    let multipart = headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("content-type")
+            && h.value.expose().starts_with("multipart/form-data")
+    });
+    if multipart
+        && typed
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("content-type"))
+    {
+        // Its boundary must be the one the parts are written with: only epilot knows it.
+        return Err(Error::usage(
+            "a Content-Type header cannot be given for a multipart (-F) body: epilot sets it, with the boundary between the parts",
+        )
+        .with_help("drop the -H 'Content-Type: ...' (or remove it from the profile)"));
+    }
     headers.retain(|h| !typed.iter().any(|t| t.name.eq_ignore_ascii_case(&h.name)));
     headers.extend(typed);
 

@@ -196,6 +196,8 @@ fn tricky_requests() -> Vec<Vec<String>> {
             r#"{"a": "it's \"q\"\n", "b": "$(touch pwned)", "c": "\u001b"}"#,
         ],
         vec!["postJson", "x", "-d", "@body.json"],
+        // Over the kernel's limit for one argument (128 KiB) once quoted.
+        vec!["postJson", "x", "-d", "@big.json"],
         vec!["patchBinary", "x", "-d", "@binary.dat"],
         vec![
             "upload",
@@ -222,6 +224,8 @@ fn sandbox_with_files() -> (Sandbox, String) {
     let sandbox = Sandbox::new();
     let spec = sandbox.write("tricky.json", SPEC).display().to_string();
     sandbox.write("body.json", "{\"k\": \"it's\\n\", \"n\": [1, 2]}\n");
+    let big = serde_json::json!({ "text": "it's 100% \\ $(touch pwned) ".repeat(8 * 1024) });
+    sandbox.write("big.json", &big.to_string());
     std::fs::write(
         sandbox.path().join("binary.dat"),
         [0u8, 1, 2, 0xff, b'\'', 0, b'%'],
@@ -338,12 +342,17 @@ fn the_dry_run_curl_line_sends_exactly_what_epilot_sends() {
 
         let line = curl_line(&stdout_of(&dry));
         assert!(!line.contains('\u{1b}') && !line.contains('\r'), "{line}");
-        let pasted = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "{} --silent --show-error --output /dev/null",
+        // From a file, as a terminal hands a pasted line to the shell: `sh -c` would make the
+        // whole line one argument of `sh`, which the kernel caps.
+        sandbox.write(
+            "pasted.sh",
+            &format!(
+                "{} --silent --show-error --output /dev/null\n",
                 line.trim_end()
-            ))
+            ),
+        );
+        let pasted = Command::new("sh")
+            .arg("pasted.sh")
             .current_dir(sandbox.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -1257,4 +1266,102 @@ fn a_redirect_location_is_shown_escaped_by_verbose() {
         line.contains("\\u{9b}") || line.contains("%C2%9B"),
         "{line:?}"
     );
+}
+
+/// A profile's `Cookie` and a typed `-H Cookie` are two values: the curl line reads them from
+/// two variables, and pasted with both set it sends what epilot sends.
+#[test]
+fn two_masked_headers_of_one_name_read_two_variables_in_the_curl_line() {
+    let (sandbox, spec) = sandbox_with_files();
+    let server = RawServer::start();
+    sandbox
+        .run(&[
+            "profile",
+            "create",
+            "p",
+            "--server",
+            &server.url,
+            "-H",
+            "Cookie: from=profile",
+        ])
+        .success();
+    let args = [
+        "tricky",
+        "getItem",
+        "1",
+        "-H",
+        "Cookie: typed=yes",
+        "--definition",
+        &spec,
+    ];
+    sandbox.run(&args).success();
+    let Ok([by_epilot]) = <[Wire; 1]>::try_from(server.take()) else {
+        panic!("epilot should send once");
+    };
+    let dry = sandbox
+        .epilot()
+        .args(args)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    let line = curl_line(&stdout_of(&dry));
+    assert!(
+        line.starts_with(
+            "# set EPILOT_HEADER_COOKIE and EPILOT_HEADER_COOKIE_2 in the environment first\n"
+        ),
+        "{line}"
+    );
+    assert!(
+        !line.contains("from=profile") && !line.contains("typed=yes"),
+        "{line}"
+    );
+    if !curl_available() {
+        eprintln!("SKIPPED the paste: curl is not installed");
+        return;
+    }
+    let pasted = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} --silent --output /dev/null", line.trim_end()))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("EPILOT_HEADER_COOKIE", "from=profile")
+        .env("EPILOT_HEADER_COOKIE_2", "typed=yes")
+        .output()
+        .unwrap();
+    assert!(pasted.status.success(), "{}", stderr_of(&pasted));
+    let Ok([by_curl]) = <[Wire; 1]>::try_from(server.take()) else {
+        panic!("the curl line should send once\n{line}");
+    };
+    let cookies = |wire: &Wire| -> Vec<String> {
+        wire.headers
+            .iter()
+            .filter(|(n, _)| n == "cookie")
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    assert_eq!(cookies(&by_epilot), ["from=profile", "typed=yes"]);
+    assert_eq!(cookies(&by_curl), cookies(&by_epilot), "{line}");
+}
+
+/// A typed multipart Content-Type would carry a boundary the parts are not written with:
+/// refused (exit 2) before anything is sent or printed.
+#[test]
+fn a_typed_content_type_on_a_multipart_body_is_refused() {
+    let (sandbox, spec) = sandbox_with_files();
+    let server = RawServer::start();
+    for extra in [None, Some("--dry-run")] {
+        let output = sandbox
+            .epilot()
+            .args(["tricky", "upload", "-F", "a=1", "-F", "file=@data.bin"])
+            .args(["-H", "Content-Type: multipart/form-data; boundary=XYZ"])
+            .args(["--definition", &spec, "--server", &server.url])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains("epilot sets it"), "{err}");
+        assert_eq!(stdout_of(&output), "");
+    }
+    assert!(server.take().is_empty());
 }
