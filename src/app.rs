@@ -67,7 +67,7 @@ fn execute(args: &[OsString], env: &mut Env<'_>) -> Result<u8> {
         Some(name) => Some(find_operation(&loaded, name)?),
         None => None,
     };
-    let mut tree = operation::tree(&loaded.api, operation.as_ref());
+    let mut tree = operation::tree(&loaded.api, operation.as_ref(), &invocation_of(&loaded));
     let matches = match tree.try_get_matches_from_mut(args) {
         Ok(matches) => matches,
         Err(clap_error) => return clap_outcome(clap_error, env),

@@ -7,18 +7,17 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::cli;
 use crate::spec::{Api, Operation};
 
-/// `epilot <api> [<op>]` as a clap tree, the root carrying the shared flags.
-pub fn tree(api: &Api, op: Option<&Operation>) -> Command {
+/// `epilot <api> [<op>]` as a clap tree, the root carrying the shared flags. `invocation`
+/// (`epilot 'api' --definition 'FILE'`) starts the usage lines, so a usage printed with an
+/// error keeps the `--definition` the API came from.
+pub fn tree(api: &Api, op: Option<&Operation>, invocation: &str) -> Command {
     let mut api_command = Command::new(api.name.clone())
         .about(api.title.clone())
         .disable_help_subcommand(true)
         .disable_help_flag(true)
-        .override_usage(format!(
-            "epilot {} <operation> [path values...] [flags]",
-            api.name
-        ));
+        .override_usage(format!("{invocation} <operation> [path values...] [flags]"));
     if let Some(op) = op {
-        api_command = api_command.subcommand(operation_command(&api.name, op));
+        api_command = api_command.subcommand(operation_command(invocation, op));
     }
     cli::root_command().subcommand(api_command)
 }
@@ -27,15 +26,15 @@ fn slot_id(name: &str) -> String {
     format!("path:{name}")
 }
 
-fn operation_command(api: &str, op: &Operation) -> Command {
+fn operation_command(invocation: &str, op: &Operation) -> Command {
     let slots = op.path_params_in_order();
     let usage_slots: String = slots.iter().map(|p| format!(" [{}]", p.name)).collect();
     let mut command = Command::new(op.entry.name.clone())
         .about(op.entry.summary.clone().unwrap_or_default())
         .disable_help_flag(true)
         .override_usage(format!(
-            "epilot {api} {}{usage_slots} [flags]",
-            op.entry.name
+            "{invocation} {}{usage_slots} [flags]",
+            crate::text::shell_quote(&op.entry.name)
         ));
     for param in slots {
         command = command.arg(

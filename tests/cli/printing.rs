@@ -568,7 +568,8 @@ fn control_characters_from_a_definition_are_shown_escaped_in_listing_help_docs_a
     let usage = sandbox.epilot().args(&runs[5]).output().unwrap();
     assert_eq!(usage.status.code(), Some(2));
     assert!(
-        stderr_of(&usage).contains("X\\u{202e} [flags]"),
+        // One quoted word, as every printed command writes it: pasted, it names the operation.
+        stderr_of(&usage).contains("[31mX'\"$(printf '\\342\\200\\256')\" [flags]"),
         "{}",
         stderr_of(&usage)
     );
@@ -972,6 +973,12 @@ fn hints_about_an_api_from_a_definition_keep_the_definition_when_pasted() {
     let help = paste(&sandbox, &help_hint, "");
     assert!(help.status.success(), "{}", stderr_of(&help));
     assert!(stdout_of(&help).contains("createThing"));
+
+    let err = run(&["user", "createThing", "--bogus"]);
+    assert!(
+        err.contains("Usage: epilot user --definition 'my user.json' createThing [flags]"),
+        "{err}"
+    );
 }
 
 /// A printed command line run by `sh` in the sandbox, with this build's `epilot` on PATH and
