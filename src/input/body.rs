@@ -117,19 +117,38 @@ pub fn expects_json(op: &Operation) -> bool {
         .is_none_or(|b| is_json_media_type(&b.content_type))
 }
 
-fn read_stdin(reader: &mut dyn Read) -> Result<Vec<u8>> {
+/// The largest request body (or `-F` file) epilot reads into memory. A body comes whole into
+/// memory, where it is validated and sent; without a limit `-d @/dev/zero` or an endless pipe
+/// would take all of it.
+pub const MAX_BODY_INPUT: u64 = 256 * 1024 * 1024;
+
+/// Reads at most [`MAX_BODY_INPUT`] bytes of `source`, or says which input was too large.
+fn read_capped(source: &mut dyn Read, what: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    reader
+    source
+        .take(MAX_BODY_INPUT + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::usage(format!("cannot read the request body from stdin: {e}")))?;
+        .map_err(|e| Error::usage(format!("cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_BODY_INPUT {
+        return Err(Error::usage(format!(
+            "{what} is larger than {} MB, the most epilot reads into memory; nothing was sent",
+            MAX_BODY_INPUT / (1024 * 1024)
+        ))
+        .with_help("send such a file with curl --data-binary @FILE, or split it"));
+    }
     Ok(bytes)
 }
 
+fn read_stdin(reader: &mut dyn Read) -> Result<Vec<u8>> {
+    read_capped(reader, "the request body from stdin")
+}
+
 fn read_file(path: &str) -> Result<Vec<u8>> {
-    std::fs::read(Path::new(path)).map_err(|e| {
-        Error::usage(format!("cannot read the request body from `{path}`: {e}"))
-            .with_help("-d @FILE reads a file; -d @- reads stdin; -d '{...}' is the body itself")
-    })
+    let help = "-d @FILE reads a file; -d @- reads stdin; -d '{...}' is the body itself";
+    let what = format!("the request body from `{path}`");
+    let mut file = std::fs::File::open(Path::new(path))
+        .map_err(|e| Error::usage(format!("cannot read {what}: {e}")).with_help(help))?;
+    read_capped(&mut file, &what)
 }
 
 /// A JSON syntax check that reports where the text broke.
@@ -170,9 +189,12 @@ fn form_fields(form: &[String]) -> Result<Vec<FormField>> {
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_else(|| path.to_string()),
-                    contents: std::fs::read(path).map_err(|e| {
-                        Error::usage(format!("cannot read `{path}` for -F {name}: {e}"))
-                    })?,
+                    contents: {
+                        let what = format!("`{path}` for -F {name}");
+                        let mut file = std::fs::File::open(path)
+                            .map_err(|e| Error::usage(format!("cannot read {what}: {e}")))?;
+                        read_capped(&mut file, &what)?
+                    },
                 },
                 None => FormValue::Text(value.to_string()),
             };

@@ -476,6 +476,14 @@ fn send_once(
         .map_err(ureq::Error::Http)?;
     let response = agent.run(http_request)?;
     let status = response.status();
+    // epilot never asks to switch protocols: such an answer carries no body to show, and taking
+    // it for a success would replace an -o FILE with nothing.
+    if status == ureq::http::StatusCode::SWITCHING_PROTOCOLS {
+        return Err(ureq::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it answered 101 Switching Protocols, which epilot never asks for",
+        )));
+    }
     let version = format!("{:?}", response.version());
     let headers = response
         .headers()

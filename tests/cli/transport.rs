@@ -903,3 +903,74 @@ fn no_proxy_matches_addresses_whole_or_by_cidr_as_curl() {
     }
     assert_eq!(server.requests().len(), 3);
 }
+
+#[test]
+fn an_unasked_switch_of_protocols_is_a_network_error_and_the_file_stays() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        read_head(&stream);
+        let head =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n";
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(b"GARBAGE");
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    let sandbox = Sandbox::new();
+    let file = sandbox.path().join("answer.json");
+    std::fs::write(&file, "the last good answer").unwrap();
+    let output = sandbox
+        .epilot()
+        .args([
+            "user",
+            "getMeV2",
+            "-t",
+            "t",
+            "--retries",
+            "0",
+            "-s",
+            &url,
+            "-o",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("101 Switching Protocols"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "the last good answer"
+    );
+}
+
+#[test]
+fn an_endless_body_source_is_refused_at_the_cap_and_nothing_is_sent() {
+    let server = Server::json(200, "{}");
+    let sandbox = Sandbox::new();
+    for source in ["@/dev/zero", "@-"] {
+        // Stdin is /dev/zero itself, never read by the test: an endless source.
+        let output = sandbox
+            .process()
+            .args([
+                "user",
+                "createGroup",
+                "-t",
+                "t",
+                "-s",
+                &server.url,
+                "-d",
+                source,
+            ])
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .output()
+            .unwrap();
+        let err = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{source}: {err}");
+        assert!(err.contains("larger than 256 MB"), "{source}: {err}");
+    }
+    assert!(server.requests().is_empty(), "nothing may be sent");
+}
