@@ -564,6 +564,57 @@ pub struct OutputFile {
     file: File,
 }
 
+/// A FILE that is no regular file (a device, a pipe) is written in place. A pipe is opened
+/// without waiting for a reader: with none, the open would block before anything is sent,
+/// past any deadline, so it is refused instead.
+fn open_special(path: &Path, meta: &std::fs::Metadata) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        if meta.file_type().is_fifo() {
+            options.custom_flags(libc::O_NONBLOCK);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let file = options.open(path).map_err(|e| {
+        if is_pipe_without_reader(&e) {
+            Error::usage(format!(
+                "cannot write the response to {}: it is a pipe that nobody reads",
+                path.display()
+            ))
+            .with_help("nothing was sent; start the reader first, or give -o a file")
+        } else {
+            file_error(path, &e).with_help("nothing was sent")
+        }
+    })?;
+    #[cfg(unix)]
+    {
+        // Blocking again, so the answer is written whole however slowly the reader reads.
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl on a descriptor this function owns, with flags it just read.
+        unsafe {
+            let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
+    Ok(file)
+}
+
+#[cfg(unix)]
+fn is_pipe_without_reader(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ENXIO)
+}
+
+#[cfg(not(unix))]
+fn is_pipe_without_reader(_: &io::Error) -> bool {
+    false
+}
+
 impl OutputFile {
     pub fn create(path: &Path) -> Result<OutputFile> {
         let existing = std::fs::metadata(path).ok();
@@ -575,10 +626,7 @@ impl OutputFile {
                 ))
                 .with_help("nothing was sent; give -o a file name"));
             }
-            let file = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| file_error(path, &e).with_help("nothing was sent"))?;
+            let file = open_special(path, meta)?;
             return Ok(OutputFile {
                 target: path.to_path_buf(),
                 temp: None,

@@ -1156,3 +1156,44 @@ fn a_mock_answer_that_cannot_meet_its_pattern_says_so() {
         "{notes}"
     );
 }
+
+#[test]
+fn o_onto_a_pipe_nobody_reads_is_refused_before_sending_and_a_read_pipe_gets_the_answer() {
+    let server = Server::json(200, r#"{"a":1}"#);
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.path().join("answers");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let output = get_me(&sandbox, &server.url)
+        .arg("-o")
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("a pipe that nobody reads"), "{err}");
+    assert!(server.requests().is_empty(), "nothing may be sent");
+
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || std::fs::read_to_string(reader_path).unwrap());
+    // The reader opens the pipe; epilot then finds it read.
+    let mut answered = None;
+    for _ in 0..100 {
+        let output = get_me(&sandbox, &server.url)
+            .arg("-o")
+            .arg(&fifo)
+            .output()
+            .unwrap();
+        if output.status.code() == Some(0) {
+            answered = Some(output);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(answered.is_some(), "a read pipe takes the answer");
+    assert_eq!(reader.join().unwrap(), r#"{"a":1}"#);
+}
