@@ -431,16 +431,18 @@ mod tests {
         assert!(!pending_temporaries().contains(&path));
     }
 
+    /// The variables a test sets, as `Places::resolve` reads them.
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn env_overrides_win_over_xdg_and_home() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
         let none = || None;
         let places = Places::resolve(&vars(&[("HOME", "/h")]), &none).unwrap();
         assert_eq!(places.config_dir, PathBuf::from("/h/.config/epilot"));
@@ -463,14 +465,6 @@ mod tests {
 
     #[test]
     fn without_home_the_account_database_decides_and_never_the_working_directory() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
         let account = || Some(PathBuf::from("/home/ada"));
         let none = || None;
         for env in [
